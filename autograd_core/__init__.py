@@ -1,0 +1,32 @@
+"""autograd_core: a scalar reverse-mode automatic-differentiation engine.
+
+    >>> from autograd_core import Value
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x + 3 * x
+    >>> y.backward()
+    >>> x.grad
+    7.0
+"""
+
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .graph import topological_order, zero_grad
+from .ops import DomainError, ZeroDivisionDomainError
+from .value import Constant, Value, dot
+from .viz import GraphvizMissingError, draw_dot
+
+__all__ = [
+    "Value",
+    "Constant",
+    "dot",
+    "gradcheck",
+    "numerical_grad",
+    "GradcheckError",
+    "draw_dot",
+    "GraphvizMissingError",
+    "topological_order",
+    "zero_grad",
+    "DomainError",
+    "ZeroDivisionDomainError",
+]
+
+__version__ = "0.1.0"

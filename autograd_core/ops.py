@@ -1,0 +1,244 @@
+"""The primitives: for each one, its forward value and its local derivative(s), in one place.
+
+Every function here works on plain floats and returns the output followed by the partial derivative
+of the output with respect to each operand:
+
+    unary  f(x)    -> (f, df/dx)
+    binary f(x, y) -> (f, df/dx, df/dy)
+    dot(w, x, b)   -> (w·x + b, (df/dw_1.., df/dx_1.., df/db))
+
+`value.py` only turns these into graph nodes; `graph.py` multiplies the stored local derivatives by the
+upstream gradient (the chain rule). No derivative math lives anywhere else.
+
+Domain errors are raised here, at forward time, before any node exists, so a failed operation leaves
+the graph and every gradient untouched. Conventions at points where a derivative is undefined:
+relu'(0) = 0 (as micrograd), abs'(0) = 0, d/dy x**y = 0 where x <= 0, sqrt'(0) = d/dx x**p at 0 = inf
+for 0 < p < 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from operator import mul as _mul
+
+__all__ = [
+    "DomainError",
+    "ZeroDivisionDomainError",
+    "UNARY",
+    "BINARY",
+    "dot",
+]
+
+_exp = math.exp
+_log = math.log
+_log1p = math.log1p
+_tanh = math.tanh
+_inf = math.inf
+
+
+class DomainError(ValueError):
+    """An operand lies outside the domain of a primitive (log of x <= 0, sqrt of x < 0, ...)."""
+
+
+class ZeroDivisionDomainError(DomainError, ZeroDivisionError):
+    """Division by zero, or 0 raised to a negative power: both a ValueError and a ZeroDivisionError."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# binary primitives: f(x, y) -> (f, df/dx, df/dy)
+
+
+def add(x: float, y: float) -> tuple[float, float, float]:
+    """x + y;  d/dx = 1, d/dy = 1."""
+    return x + y, 1.0, 1.0
+
+
+def sub(x: float, y: float) -> tuple[float, float, float]:
+    """x - y;  d/dx = 1, d/dy = -1."""
+    return x - y, 1.0, -1.0
+
+
+def mul(x: float, y: float) -> tuple[float, float, float]:
+    """x · y;  d/dx = y, d/dy = x."""
+    return x * y, y, x
+
+
+def div(x: float, y: float) -> tuple[float, float, float]:
+    """x / y;  d/dx = 1/y, d/dy = -x/y²."""
+    if y == 0.0:
+        raise ZeroDivisionDomainError(
+            f"division by zero in {x!r} / {y!r}: the divisor is 0; add a small epsilon to it or guard the case"
+        )
+    out = x / y
+    return out, 1.0 / y, -out / y
+
+
+def pow(x: float, y: float) -> tuple[float, float, float]:
+    """x ** y;  d/dx = y·x^(y-1), d/dy = x^y·ln x (taken as 0 where x <= 0)."""
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionDomainError(
+            f"power {x!r} ** {y!r}: 0 raised to a negative power is a division by zero"
+        )
+    if x < 0.0 and not y.is_integer():
+        raise DomainError(
+            f"power {x!r} ** {y!r}: a negative base needs an integer exponent (the result would be complex)"
+        )
+    try:
+        out = x**y
+    except OverflowError:
+        raise OverflowError(f"power {x!r} ** {y!r} overflows a float; use smaller operands") from None
+    if x != 0.0:
+        try:
+            dx = y * x ** (y - 1.0)
+        except OverflowError:  # |x| tiny and y < 1: x^(y-1) = out/x has the sign of out·x
+            dx = math.copysign(_inf, y * out * x)
+    elif y > 1.0 or y == 0.0:
+        dx = 0.0
+    elif y == 1.0:
+        dx = 1.0
+    else:  # 0 < y < 1: vertical tangent at 0
+        dx = _inf
+    dy = out * _log(x) if x > 0.0 else 0.0
+    return out, dx, dy
+
+
+def leaky_relu(x: float, alpha: float) -> tuple[float, float, float]:
+    """x if x > 0 else α·x;  d/dx = 1 or α (α at 0), d/dα = 0 or x."""
+    if x > 0.0:
+        return x, 1.0, 0.0
+    return alpha * x, alpha, x
+
+
+# ---------------------------------------------------------------------------------------------------
+# unary primitives: f(x) -> (f, df/dx)
+
+
+def neg(x: float) -> tuple[float, float]:
+    """-x;  d/dx = -1."""
+    return -x, -1.0
+
+
+def abs_(x: float) -> tuple[float, float]:
+    """|x|;  d/dx = sign(x), with abs'(0) = 0."""
+    if x > 0.0:
+        return x, 1.0
+    if x < 0.0:
+        return -x, -1.0
+    return 0.0, 0.0
+
+
+def exp(x: float) -> tuple[float, float]:
+    """e^x;  d/dx e^x = e^x (the output itself)."""
+    try:
+        out = _exp(x)
+    except OverflowError:
+        raise OverflowError(
+            f"exp({x!r}) overflows a float (largest finite input is about 709.78); "
+            "scale the input down, or use a stable form such as softplus, sigmoid or log-sum-exp"
+        ) from None
+    return out, out
+
+
+def log(x: float) -> tuple[float, float]:
+    """ln x;  d/dx ln x = 1/x."""
+    if not x > 0.0:
+        raise DomainError(f"log({x!r}): log is only defined for x > 0; clamp the input or add a small epsilon")
+    return _log(x), 1.0 / x
+
+
+def sqrt(x: float) -> tuple[float, float]:
+    """√x;  d/dx √x = 1/(2√x), inf at 0."""
+    if x < 0.0:
+        raise DomainError(f"sqrt({x!r}): sqrt is only defined for x >= 0; clamp the input or use abs()")
+    out = math.sqrt(x)
+    return out, (0.5 / out if out else _inf)
+
+
+def sin(x: float) -> tuple[float, float]:
+    """sin x;  d/dx sin x = cos x."""
+    try:
+        return math.sin(x), math.cos(x)
+    except ValueError:
+        raise DomainError(f"sin({x!r}): sin is only defined for finite x") from None
+
+
+def cos(x: float) -> tuple[float, float]:
+    """cos x;  d/dx cos x = -sin x."""
+    try:
+        return math.cos(x), -math.sin(x)
+    except ValueError:
+        raise DomainError(f"cos({x!r}): cos is only defined for finite x") from None
+
+
+def tanh(x: float) -> tuple[float, float]:
+    """tanh x;  d/dx tanh x = 1 - tanh²x (from the output)."""
+    t = _tanh(x)
+    return t, 1.0 - t * t
+
+
+def sigmoid(x: float) -> tuple[float, float]:
+    """σ(x) = 1/(1 + e^-x);  d/dx σ(x) = σ(x)(1 - σ(x)). Never evaluates e^t for t > 0, so never overflows."""
+    if x >= 0.0:
+        s = 1.0 / (1.0 + _exp(-x))
+    else:
+        e = _exp(x)
+        s = e / (1.0 + e)
+    return s, s * (1.0 - s)
+
+
+def relu(x: float) -> tuple[float, float]:
+    """max(0, x);  d/dx = 1 for x > 0, else 0 (relu'(0) = 0 as in micrograd)."""
+    if x > 0.0:
+        return x, 1.0
+    return 0.0, 0.0
+
+
+def softplus(x: float) -> tuple[float, float]:
+    """ln(1 + e^x), computed as max(x, 0) + ln(1 + e^-|x|);  d/dx = σ(x)."""
+    out = (x if x > 0.0 else 0.0) + _log1p(_exp(-abs(x)))
+    return out, sigmoid(x)[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the fused n-ary primitive
+
+
+def dot(w: Sequence[float], x: Sequence[float], bias: float | None = None) -> tuple[float, tuple[float, ...]]:
+    """w·x + b = Σ wᵢxᵢ + b;  ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1.
+
+    The local derivatives come back in the order w, x, b (b only when given).
+    """
+    w = tuple(w)
+    x = tuple(x)
+    if len(w) != len(x):
+        raise ValueError(f"dot: weights and inputs differ in length ({len(w)} vs {len(x)})")
+    out = sum(map(_mul, w, x))
+    if bias is None:
+        return out, x + w
+    return out + bias, x + w + (1.0,)
+
+
+# The op tables: `_op` string of a node -> its primitive. Tests are parametrised over them, so a new
+# primitive is tested (forward against `math`, derivative against finite differences) by adding it here.
+BINARY: dict[str, Callable[[float, float], tuple[float, float, float]]] = {
+    "+": add,
+    "-": sub,
+    "*": mul,
+    "/": div,
+    "**": pow,
+    "leaky_relu": leaky_relu,
+}
+UNARY: dict[str, Callable[[float], tuple[float, float]]] = {
+    "neg": neg,
+    "abs": abs_,
+    "exp": exp,
+    "log": log,
+    "sqrt": sqrt,
+    "sin": sin,
+    "cos": cos,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "softplus": softplus,
+}

@@ -1,0 +1,172 @@
+"""Neural-network building blocks made of Values: Module, Neuron, Layer, MLP (micrograd's signatures)."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Sequence
+from typing import Any, Union
+
+from autograd_core import Value, dot
+from autograd_core.value import Constant
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
+
+RngLike = Union[random.Random, int, None]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+INITS = ("uniform", "xavier", "he")
+
+
+def make_rng(rng: RngLike) -> Any:
+    """The random source: Python's global `random` module for None (so `random.seed` reproduces, as in
+    micrograd), a new `random.Random(seed)` for an int, or the given `random.Random`."""
+    if rng is None or rng is random:
+        return random
+    if isinstance(rng, bool) or not isinstance(rng, (int, random.Random)):
+        raise TypeError(f"rng must be a random.Random, an int seed or None, got {type(rng).__name__}")
+    return random.Random(rng) if isinstance(rng, int) else rng
+
+
+def as_values(x: Sequence[Value | float] | Any) -> list[Value]:
+    """Inputs as Values: Values pass through, numbers become Constants (made once, shared by neurons)."""
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"expected a list, tuple or 1-D array of numbers or Values, got {type(x).__name__}")
+    if getattr(x, "ndim", 1) != 1:
+        raise ValueError(f"expected a 1-D input, got an array of shape {x.shape}")
+    return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]
+
+
+class Module:
+    """Base class: parameters are found by walking attributes (Values, Modules and lists of them)."""
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """(dotted name, parameter) pairs in a stable order, e.g. `layers.0.neurons.3.w.1`."""
+        stack: list[tuple[str, Any]] = [(prefix, self)]
+        while stack:
+            name, obj = stack.pop()
+            if isinstance(obj, Value):
+                yield name, obj
+            elif isinstance(obj, Module):
+                items = [(f"{name}.{k}" if name else k, v) for k, v in vars(obj).items()]
+                stack.extend(reversed(items))
+            elif isinstance(obj, (list, tuple)):
+                stack.extend(reversed([(f"{name}.{i}", v) for i, v in enumerate(obj)]))
+
+    def parameters(self) -> list[Value]:
+        """All trainable Values of the module."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's `.grad` to 0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """act(w·x + b). Weights U(−1, 1) (micrograd), or Xavier/He uniform; bias 0.
+
+    `nonlin=True` means ReLU, False linear (micrograd); `activation` overrides it. `fused=True` builds
+    w·x + b as one `dot` node; `fused=False` builds micrograd's chain of `*` and `+` nodes (for pictures).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        activation: str | None = None,
+        init: str = "uniform",
+        rng: RngLike = None,
+        fused: bool = True,
+        fan_out: int = 1,
+    ) -> None:
+        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
+            raise ValueError(f"nin must be a positive int, got {nin!r}")
+        activation = activation if activation is not None else ("relu" if nonlin else "linear")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}; got {init!r}")
+        r = make_rng(rng)
+        bound = {"uniform": 1.0, "xavier": math.sqrt(6.0 / (nin + fan_out)), "he": math.sqrt(6.0 / nin)}[init]
+        self.w = [Value(r.uniform(-bound, bound)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.activation = activation
+        self.fused = fused
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: True unless the neuron is linear."""
+        return self.activation != "linear"
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron expected {len(self.w)} inputs, got {len(x)}")
+        if self.fused:
+            act = dot(self.w, x, self.b)
+        else:
+            act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        a = self.activation
+        if a == "relu":
+            return act.relu()
+        if a == "linear":
+            return act
+        if a == "leaky_relu":
+            return act.leaky_relu()
+        return act.tanh() if a == "tanh" else act.sigmoid()
+
+    def __repr__(self) -> str:
+        name = {"relu": "ReLU", "linear": "Linear"}.get(self.activation, self.activation)
+        return f"{name}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """`nout` neurons on the same inputs. Returns a Value when nout == 1, else a list (micrograd)."""
+
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
+            raise ValueError(f"nout must be a positive int, got {nout!r}")
+        kwargs["rng"] = make_rng(kwargs.get("rng"))  # one stream for all neurons
+        kwargs.setdefault("fan_out", nout)
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        x = as_values(x)
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """Layers of sizes nin → nouts[0] → … → nouts[-1]; hidden layers nonlinear (ReLU), the last linear."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], **kwargs: Any) -> None:
+        if not nouts:
+            raise ValueError("nouts must list at least one layer size")
+        kwargs["rng"] = make_rng(kwargs.get("rng"))
+        hidden = kwargs.pop("activation", None)
+        sz = [nin, *nouts]
+        self.layers = [
+            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1,
+                  activation=(hidden if i != len(nouts) - 1 else None), **kwargs)
+            for i in range(len(nouts))
+        ]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
