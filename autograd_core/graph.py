@@ -1,10 +1,14 @@
 """Graph bookkeeping: one iterative topological order, the backward pass, and zero_grad.
 
-No recursion anywhere, so a chain of a million nodes is as fine as a chain of ten.
+No recursion anywhere, so a chain of a million nodes is as fine as a chain of ten. A walk marks the
+nodes it meets in their `_mark` slot with a number unique to that walk (instead of keeping hash sets),
+which keeps its cost per node flat from ten nodes to millions. Walks over graphs that share nodes must
+therefore not run concurrently in several threads.
 """
 
 from __future__ import annotations
 
+from itertools import count
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,46 +16,59 @@ if TYPE_CHECKING:
 
 __all__ = ["topological_order", "backward", "zero_grad"]
 
+_walk_ids = count(1)
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node under `root` exactly once, each after all of its children (root last).
 
-    Iterative depth-first post-order. A node on top of the stack is expanded once (its children that
-    are not yet expanded are pushed above it) and emitted when it surfaces again. A node reached by two
-    paths may sit in the stack twice; the second copy is dropped as already done.
+def _walk(root: Value, for_backward: bool) -> list[Value]:
+    """Depth-first post-order under `root`: each node once, after all of its children.
+
+    A node on top of the stack is expanded once (children not yet done are pushed above it) and
+    emitted when it surfaces again; a node reached by two paths may sit in the stack twice, and the
+    later copy is dropped. With `for_backward`, leaves are left out and every emitted node's grad is
+    reset to 0, ready for the backward sweep.
     """
+    expanded = next(_walk_ids)
+    done = -expanded
     order: list[Value] = []
     emit = order.append
     stack = [root]
     push = stack.append
     pop = stack.pop
-    expanded: set[Value] = set()
-    expand = expanded.add
-    done: set[Value] = set()
-    finish = done.add
     while stack:
         node = stack[-1]
-        if node in expanded:
+        mark = node._mark
+        if mark == expanded:  # all children done: emit
             pop()
-            if node not in done:
-                finish(node)
+            node._mark = done
+            if not for_backward:
+                emit(node)
+            elif node._x is not None:
+                node.grad = 0.0
                 emit(node)
             continue
-        expand(node)
+        if mark == done:  # a second copy of a node reached by two paths
+            pop()
+            continue
+        node._mark = expanded
         x = node._x
         if x is None:  # leaf
             continue
         if x.__class__ is tuple:  # n-ary (dot)
             for child in x:
-                if child not in expanded:
+                if child._mark != done:
                     push(child)
             continue
-        if x not in expanded:
+        if x._mark != done:
             push(x)
         y = node._y
-        if y is not None and y not in expanded:
+        if y is not None and y._mark != done:
             push(y)
     return order
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node under `root` exactly once, each after all of its children (root last)."""
+    return _walk(root, for_backward=False)
 
 
 def backward(root: Value, grad: float = 1.0) -> None:
@@ -59,26 +76,24 @@ def backward(root: Value, grad: float = 1.0) -> None:
 
     Intermediate (non-leaf) grads are reset first, so repeated calls give the same values there; leaf
     grads accumulate, as in PyTorch. Each node is visited once however many paths reach it, and each
-    edge adds (local derivative × upstream gradient): the chain rule, summed over paths.
+    edge adds (local derivative × upstream gradient): the chain rule, summed over paths. A node whose
+    gradient is exactly 0 passes nothing down (an infinite local derivative times 0 counts as 0).
     """
-    order = topological_order(root)
-    for node in order:
-        if node._x is not None:
-            node.grad = 0.0
+    order = _walk(root, for_backward=True)
     root.grad += grad
     for node in reversed(order):
-        x = node._x
-        if x is None:
-            continue
         g = node.grad
+        if g == 0.0:  # nothing flows down (a dead ReLU's branch, say); so 0·inf counts as 0 here
+            continue
+        x = node._x
         y = node._y
-        if y is not None:
+        if y is not None:  # binary
             x.grad += node._dx * g
             y.grad += node._dy * g
-        elif x.__class__ is tuple:
+        elif x.__class__ is tuple:  # n-ary (dot)
             for child, d in zip(x, node._dx):
                 child.grad += d * g
-        else:
+        else:  # unary
             x.grad += node._dx * g
 
 

@@ -8,6 +8,7 @@ graph is freed by reference counting alone):
     _x, _y                 the operands: None (leaf); a Value (unary: _y is None); two Values (binary);
                            or, for the fused n-ary "dot", a tuple of Values in _x
     _dx, _dy               the local derivatives ∂out/∂_x, ∂out/∂_y (a tuple for "dot")
+    _mark                  scratch for graph walks (graph.py), so a walk needs no hash set
 
 Keeping up to two operands inline (instead of a children tuple and a derivatives tuple) makes a
 binary node one object plus its float: about 5x smaller than micrograd's node and faster to build.
@@ -17,7 +18,9 @@ binary node one object plus its float: about 5x smaller than micrograd's node an
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from itertools import repeat
+from operator import attrgetter
 
 from . import ops
 from .graph import backward as _backward
@@ -25,12 +28,63 @@ from .graph import backward as _backward
 __all__ = ["Value", "Constant", "dot"]
 
 _new = object.__new__
+_data = attrgetter("data")
+
+
+def _unary_method(op: str) -> Callable[[Value], Value]:
+    """The Value method for unary primitive `op`: forward and local derivative from ops, then a node."""
+    f = ops.UNARY[op]
+
+    def method(self: Value) -> Value:
+        out, dx = f(self.data)
+        v = _new(Value)  # inlined node construction: this is the hottest code in the package
+        v.data = out
+        v.grad = 0.0
+        v.label = ""
+        v._op = op
+        v._x = self
+        v._y = None
+        v._dx = dx
+        v._dy = None
+        v._mark = 0
+        return v
+
+    method.__name__ = method.__qualname__ = op
+    method.__doc__ = f.__doc__
+    return method
+
+
+def _binary_method(op: str) -> tuple[Callable[[Value, Value | float], Value], Callable[[Value, float], Value]]:
+    """The Value methods for binary primitive `op`: `self op other`, and the reflected `other op self`."""
+    f = ops.BINARY[op]
+
+    def method(self: Value, other: Value | float) -> Value:
+        if other.__class__ is not Value:
+            other = _lift(other, op)
+        out, dx, dy = f(self.data, other.data)
+        v = _new(Value)
+        v.data = out
+        v.grad = 0.0
+        v.label = ""
+        v._op = op
+        v._x = self
+        v._y = other
+        v._dx = dx
+        v._dy = dy
+        v._mark = 0
+        return v
+
+    def reflected(self: Value, other: float) -> Value:
+        return method(_lift(other, op), self)
+
+    method.__doc__ = reflected.__doc__ = f.__doc__
+    return method, reflected
 
 
 class Value:
     """A scalar in a computation graph. `Value(2.0, label="x")`; arithmetic on it builds the graph."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_dx", "_dy", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_dx", "_dy", "_mark", "__weakref__")
 
     # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value, not an object array.
     __array_ufunc__ = None
@@ -41,7 +95,7 @@ class Value:
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
-            if isinstance(data, Value) or not isinstance(data, numbers.Real):
+            if not isinstance(data, (float, int)) and (isinstance(data, Value) or not isinstance(data, numbers.Real)):
                 raise TypeError(
                     f"Value() takes a real number (int, float or numpy scalar), got {type(data).__name__}: "
                     f"{data!r:.60}"
@@ -54,6 +108,7 @@ class Value:
         self.label = label
         self._op = ""
         self._x = self._y = self._dx = self._dy = None
+        self._mark = 0
 
     # ---- graph structure, micrograd-readable ----------------------------------------------------
     @property
@@ -105,82 +160,29 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
-    # ---- one method per primitive; the math is in ops.py -----------------------------------------
-    def exp(self) -> Value:
-        """e^x."""
-        return _unary(self, "exp")
+    # ---- one method per primitive (the math and its docstring live in ops.py) -------------------
+    exp = _unary_method("exp")
+    log = _unary_method("log")
+    sqrt = _unary_method("sqrt")
+    sin = _unary_method("sin")
+    cos = _unary_method("cos")
+    tanh = _unary_method("tanh")
+    sigmoid = _unary_method("sigmoid")
+    relu = _unary_method("relu")
+    softplus = _unary_method("softplus")
+    __neg__ = _unary_method("neg")
+    __abs__ = _unary_method("abs")
 
-    def log(self) -> Value:
-        """Natural logarithm; ValueError for x <= 0."""
-        return _unary(self, "log")
-
-    def sqrt(self) -> Value:
-        """√x; ValueError for x < 0."""
-        return _unary(self, "sqrt")
-
-    def sin(self) -> Value:
-        """sin x."""
-        return _unary(self, "sin")
-
-    def cos(self) -> Value:
-        """cos x."""
-        return _unary(self, "cos")
-
-    def tanh(self) -> Value:
-        """tanh x, finite for any finite x."""
-        return _unary(self, "tanh")
-
-    def sigmoid(self) -> Value:
-        """σ(x) = 1/(1 + e^-x), evaluated without overflow."""
-        return _unary(self, "sigmoid")
-
-    def relu(self) -> Value:
-        """max(0, x), with relu'(0) = 0."""
-        return _unary(self, "relu")
-
-    def softplus(self) -> Value:
-        """ln(1 + e^x), evaluated without overflow."""
-        return _unary(self, "softplus")
+    __add__, __radd__ = _binary_method("+")
+    __sub__, __rsub__ = _binary_method("-")
+    __mul__, __rmul__ = _binary_method("*")
+    __truediv__, __rtruediv__ = _binary_method("/")
+    __pow__, __rpow__ = _binary_method("**")
+    _leaky_relu = _binary_method("leaky_relu")[0]
 
     def leaky_relu(self, alpha: float | Value = 0.01) -> Value:
-        """x if x > 0 else alpha·x."""
-        return _binary(self, alpha, "leaky_relu")
-
-    def __neg__(self) -> Value:
-        return _unary(self, "neg")
-
-    def __abs__(self) -> Value:
-        return _unary(self, "abs")
-
-    def __add__(self, other: Value | float) -> Value:
-        return _binary(self, other, "+")
-
-    def __radd__(self, other: float) -> Value:
-        return _binary(other, self, "+")
-
-    def __sub__(self, other: Value | float) -> Value:
-        return _binary(self, other, "-")
-
-    def __rsub__(self, other: float) -> Value:
-        return _binary(other, self, "-")
-
-    def __mul__(self, other: Value | float) -> Value:
-        return _binary(self, other, "*")
-
-    def __rmul__(self, other: float) -> Value:
-        return _binary(other, self, "*")
-
-    def __truediv__(self, other: Value | float) -> Value:
-        return _binary(self, other, "/")
-
-    def __rtruediv__(self, other: float) -> Value:
-        return _binary(other, self, "/")
-
-    def __pow__(self, other: Value | float) -> Value:
-        return _binary(self, other, "**")
-
-    def __rpow__(self, other: float) -> Value:
-        return _binary(other, self, "**")
+        """x if x > 0 else α·x (α a number or a Value)."""
+        return self._leaky_relu(alpha)
 
 
 class Constant(Value):
@@ -205,6 +207,7 @@ def _node(cls: type, data: float, op: str, x: object, y: object, dx: object, dy:
     v._y = y
     v._dx = dx
     v._dy = dy
+    v._mark = 0
     return v
 
 
@@ -228,22 +231,12 @@ def _number(other: object, op: str) -> float:
     raise TypeError(f"'{op}' not supported between Value and {type(other).__name__}")
 
 
-_UNARY = ops.UNARY
-_BINARY = ops.BINARY
-
-
-def _unary(x: Value, op: str) -> Value:
-    out, dx = _UNARY[op](x.data)
-    return _node(Value, out, op, x, None, dx, None)
-
-
-def _binary(x: Value | float, y: Value | float, op: str) -> Value:
-    if x.__class__ is not Value:
-        x = _lift(x, op)
-    if y.__class__ is not Value:
-        y = _lift(y, op)
-    out, dx, dy = _BINARY[op](x.data, y.data)
-    return _node(Value, out, op, x, y, dx, dy)
+def _operands(seq: Iterable[Value | float], op: str) -> tuple[Value, ...]:
+    """`seq` as a tuple of Values (numbers lifted to Constants); a tuple of Values passes as is."""
+    t = tuple(seq)
+    if all(map(isinstance, t, repeat(Value))):
+        return t
+    return tuple(_lift(v, op) for v in t)
 
 
 def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | float | None = None) -> Value:
@@ -252,11 +245,13 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | 
     Numbers among the operands become Constants. Equal to `sum(w*x for w, x in zip(ws, xs)) + bias`
     but builds one node instead of 2n, and its backward is one tight loop.
     """
-    ws = [w if w.__class__ is Value else _lift(w, "dot") for w in ws]
-    xs = [x if x.__class__ is Value else _lift(x, "dot") for x in xs]
+    ws = _operands(ws, "dot")
+    xs = _operands(xs, "dot")
+    wd = tuple(map(_data, ws))
+    xd = tuple(map(_data, xs))
     if bias is None:
-        out, local = ops.dot([w.data for w in ws], [x.data for x in xs])
-        return _node(Value, out, "dot", (*ws, *xs), None, local, None)
-    b = bias if bias.__class__ is Value else _lift(bias, "dot")
-    out, local = ops.dot([w.data for w in ws], [x.data for x in xs], b.data)
+        out, local = ops.dot(wd, xd)
+        return _node(Value, out, "dot", ws + xs, None, local, None)
+    b = _lift(bias, "dot")
+    out, local = ops.dot(wd, xd, b.data)
     return _node(Value, out, "dot", (*ws, *xs, b), None, local, None)

@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 
 try:  # imported as in a notebook: they enlarge the heap the cyclic GC walks
-    import matplotlib  # noqa: F401
-    import sklearn  # noqa: F401
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
     from sklearn.datasets import make_moons as sk_make_moons
 except ImportError:  # pragma: no cover - the bench extra installs them
     sk_make_moons = None
@@ -50,10 +52,6 @@ def engines() -> dict[str, tuple[Any, Any]]:
     return found
 
 
-def best_of(fn: Callable[[], float], repeats: int) -> float:
-    return min(fn() for _ in range(repeats))
-
-
 def chain(Value: Any, n: int) -> Any:
     a, b = Value(1.0000001), Value(0.5)
     z = a
@@ -63,25 +61,25 @@ def chain(Value: Any, n: int) -> Any:
 
 
 def bench_build(Value: Any, n: int, repeats: int) -> float:
-    def once() -> float:
+    """Mean over repeats, not best: the cyclic GC's work comes in bursts and is part of the cost."""
+    elapsed = 0.0
+    for _ in range(repeats):
         t = time.perf_counter()
         z = chain(Value, n)
-        elapsed = time.perf_counter() - t
+        elapsed += time.perf_counter() - t
         del z
-        return elapsed / (2 * n) * 1e9
-
-    return best_of(once, repeats)
+    return elapsed / (2 * n * repeats) * 1e9
 
 
 def bench_backward(Value: Any, n: int, repeats: int) -> float:
+    """Median over repeats of one backward over the same graph."""
     z = chain(Value, n)
-
-    def once() -> float:
+    times = []
+    for _ in range(repeats):
         t = time.perf_counter()
         z.backward()
-        return (time.perf_counter() - t) / (2 * n + 2) * 1e9
-
-    return best_of(once, repeats)
+        times.append((time.perf_counter() - t) / (2 * n + 2) * 1e9)
+    return sorted(times)[len(times) // 2]
 
 
 def bench_memory(Value: Any, n: int) -> float:
@@ -146,16 +144,20 @@ def bench_step(Value: Any, MLP: Any, steps: int) -> tuple[float, float, float]:
     return times[len(times) // 2] * 1e3, loss, acc
 
 
-def bench_depth(Value: Any, sizes: list[int]) -> list[tuple[int, float]]:
+def bench_depth(Value: Any, sizes: list[int], repeats: int = 3) -> list[tuple[int, float]]:
+    """ns per op node of backward (median of repeats) on chains z = z * c of each size."""
     rows = []
     for n in sizes:
         x = Value(0.5)
         z = x
         for _ in range(n):
             z = z * 1.0000001
-        t = time.perf_counter()
-        z.backward()
-        rows.append((n, (time.perf_counter() - t) / n * 1e9))
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            z.backward()
+            times.append((time.perf_counter() - t) / n * 1e9)
+        rows.append((n, sorted(times)[len(times) // 2]))
         del z
     return rows
 
