@@ -1,0 +1,133 @@
+"""The Value API: construction, operators with numbers and numpy scalars, comparisons, errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd_core import Constant, DomainError, Value
+
+
+def test_construction_stores_a_float() -> None:
+    for raw in (3, 3.0, np.float64(3.0), np.int64(3), np.float32(3.0), True):
+        v = Value(raw)
+        assert type(v.data) is float and v.data == float(raw)
+        assert v.grad == 0.0 and v.label == "" and v._op == "" and v._prev == ()
+    assert Value(2, label="x").label == "x"
+
+
+@pytest.mark.parametrize("bad", ["a", None, [1], (1.0,), 1 + 2j, {"x": 1}, Value(1.0)])
+def test_construction_rejects_non_real_numbers(bad: object) -> None:
+    with pytest.raises(TypeError, match="real number") as info:
+        Value(bad)
+    assert type(bad).__name__ in str(info.value)
+
+
+def test_label_must_be_a_string() -> None:
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)
+
+
+def test_numbers_on_either_side() -> None:
+    x = Value(3.0)
+    assert (x + 2).data == 5.0 and (2 + x).data == 5.0
+    assert (x - 2).data == 1.0 and (2 - x).data == -1.0
+    assert (x * 2).data == 6.0 and (2 * x).data == 6.0
+    assert (x / 2).data == 1.5 and (6 / x).data == 2.0
+    assert (x**2).data == 9.0 and (2**x).data == 8.0
+    assert (-x).data == -3.0 and abs(Value(-3.0)).data == 3.0
+    assert +x is x
+    # the number becomes a Constant leaf, as micrograd's Value(other)
+    node = x * 2
+    assert isinstance(node._prev[1], Constant) and node._prev[1].data == 2.0
+
+
+def test_value_to_the_value() -> None:
+    x, y = Value(2.0), Value(3.0)
+    z = x**y
+    z.backward()
+    assert z.data == 8.0
+    assert x.grad == pytest.approx(3 * 2.0**2)
+    assert y.grad == pytest.approx(8.0 * math.log(2.0))
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.0), np.int64(2), np.float32(2.0)])
+def test_numpy_scalars_on_either_side_give_values(scalar: object) -> None:
+    x = Value(3.0)
+    for result in (scalar * x, x * scalar, scalar + x, scalar - x, scalar / x, x**scalar):
+        assert isinstance(result, Value)
+    assert (scalar * x).data == 6.0 and (scalar - x).data == -1.0
+
+
+def test_unsupported_operands_raise_type_error_naming_the_op() -> None:
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"for \+: Value and str"):
+        x + "x"
+    with pytest.raises(TypeError, match=r"for \*: Value and NoneType"):
+        None * x
+    with pytest.raises(TypeError, match="list"):
+        x - [1.0]
+    with pytest.raises(TypeError, match="ndarray"):
+        np.array([1.0, 2.0]) * x
+
+
+def test_comparisons_use_data_and_equality_stays_identity() -> None:
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and a <= b and b > a and b >= a
+    assert a < 1.5 and a <= 1 and a > 0 and a >= 1.0
+    assert (a < b) is True
+    c = Value(1.0)
+    assert a != c and a == a
+    assert len({a, c}) == 2
+    with pytest.raises(TypeError):
+        a < "b"
+
+
+def test_float_and_repr() -> None:
+    v = Value(2.5, label="w")
+    assert float(v) == 2.5
+    assert repr(v) == "Value(data=2.5, grad=0.0, label='w')"
+    assert repr(Value(1.0)) == "Value(data=1.0, grad=0.0)"
+
+
+def test_micrograd_style_attributes_are_readable() -> None:
+    a, b = Value(1.0), Value(2.0)
+    c = a * b + a
+    assert c._op == "+" and c._prev[1] is a
+    assert c._prev[0]._op == "*" and c._prev[0]._prev == (a, b)
+    assert a.is_leaf and not c.is_leaf
+
+
+ERRORS = [
+    ("log(0)", lambda: Value(0.0).log(), DomainError, r"log\(0\.0\)"),
+    ("log(-1)", lambda: Value(-1.0).log(), ValueError, r"log\(-1\.0\)"),
+    ("sqrt(-1)", lambda: Value(-1.0).sqrt(), ValueError, r"sqrt\(-1\.0\)"),
+    ("x/0", lambda: Value(1.0) / 0, ZeroDivisionError, r"division by zero in 1\.0 / 0\.0"),
+    ("x/0 is a ValueError too", lambda: Value(1.0) / Value(0.0), ValueError, "division by zero"),
+    ("0**-1", lambda: Value(0.0) ** -1, ValueError, r"power 0\.0 \*\* -1\.0"),
+    ("(-8)**0.5", lambda: Value(-8.0) ** 0.5, ValueError, r"power -8\.0 \*\* 0\.5.*integer exponent"),
+    ("exp(1000)", lambda: Value(1000.0).exp(), OverflowError, r"exp\(1000\.0\) overflows"),
+    ("10**400", lambda: Value(10.0) ** 400, OverflowError, r"power 10\.0 \*\* 400\.0 overflows"),
+    ("sin(inf)", lambda: Value(math.inf).sin(), ValueError, r"sin\(inf\)"),
+]
+
+
+@pytest.mark.parametrize("name, make, exc, message", ERRORS, ids=[e[0] for e in ERRORS])
+def test_domain_errors_name_op_and_operand(name: str, make, exc: type, message: str) -> None:
+    with pytest.raises(exc, match=message):
+        make()
+
+
+def test_failed_op_leaves_every_grad_untouched() -> None:
+    a, b = Value(2.0), Value(0.0)
+    y = a * a + b
+    y.backward()
+    before = [(n, n.grad) for n in (a, b, y)]
+    for bad in (lambda: y / b, lambda: b.log(), lambda: (y - 6).sqrt(), lambda: (y * 1000).exp()):
+        with pytest.raises((ValueError, OverflowError, ZeroDivisionError)):
+            bad()
+    assert [(n, n.grad) for n in (a, b, y)] == before
+    y.backward()  # the graph still works and accumulates as before
+    assert a.grad == 8.0
