@@ -19,7 +19,7 @@ for 0 < p < 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import mul as _mul
 
 __all__ = [
@@ -204,7 +204,7 @@ def softplus(x: float) -> tuple[float, float]:
 # the fused n-ary primitive
 
 
-def dot(w: tuple[float, ...], x: tuple[float, ...], bias: float | None = None) -> tuple[float, tuple[float, ...]]:
+def dot(w: Sequence[float], x: Sequence[float], bias: float | None = None) -> tuple[float, tuple[float, ...]]:
     """w·x + b = Σ wᵢxᵢ + b;  ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1.
 
     The local derivatives come back in the order w, x, b (b only when given).
@@ -213,8 +213,8 @@ def dot(w: tuple[float, ...], x: tuple[float, ...], bias: float | None = None) -
         raise ValueError(f"dot: weights and inputs differ in length ({len(w)} vs {len(x)})")
     out = sum(map(_mul, w, x))
     if bias is None:
-        return out, x + w
-    return out + bias, x + w + (1.0,)
+        return out, (*x, *w)
+    return out + bias, (*x, *w, 1.0)
 
 
 # The op tables: `_op` string of a node -> its primitive. Tests are parametrised over them, so a new

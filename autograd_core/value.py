@@ -18,9 +18,8 @@ binary node one object plus its float: about 5x smaller than micrograd's node an
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
-from operator import attrgetter
 
 from . import ops
 from .graph import backward as _backward
@@ -28,7 +27,6 @@ from .graph import backward as _backward
 __all__ = ["Value", "Constant", "dot"]
 
 _new = object.__new__
-_data = attrgetter("data")
 
 
 def _unary_method(op: str) -> Callable[[Value], Value]:
@@ -37,17 +35,7 @@ def _unary_method(op: str) -> Callable[[Value], Value]:
 
     def method(self: Value) -> Value:
         out, dx = f(self.data)
-        v = _new(Value)  # inlined node construction: this is the hottest code in the package
-        v.data = out
-        v.grad = 0.0
-        v.label = ""
-        v._op = op
-        v._x = self
-        v._y = None
-        v._dx = dx
-        v._dy = None
-        v._mark = 0
-        return v
+        return _node(Value, out, op, self, None, dx, None)
 
     method.__name__ = method.__qualname__ = op
     method.__doc__ = f.__doc__
@@ -62,17 +50,7 @@ def _binary_method(op: str) -> tuple[Callable[[Value, Value | float], Value], Ca
         if other.__class__ is not Value:
             other = _lift(other, op)
         out, dx, dy = f(self.data, other.data)
-        v = _new(Value)
-        v.data = out
-        v.grad = 0.0
-        v.label = ""
-        v._op = op
-        v._x = self
-        v._y = other
-        v._dx = dx
-        v._dy = dy
-        v._mark = 0
-        return v
+        return _node(Value, out, op, self, other, dx, dy)
 
     def reflected(self: Value, other: float) -> Value:
         return method(_lift(other, op), self)
@@ -245,13 +223,15 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | 
     Numbers among the operands become Constants. Equal to `sum(w*x for w, x in zip(ws, xs)) + bias`
     but builds one node instead of 2n, and its backward is one tight loop.
     """
-    ws = _operands(ws, "dot")
-    xs = _operands(xs, "dot")
-    wd = tuple(map(_data, ws))
-    xd = tuple(map(_data, xs))
+    return dot_values(_operands(ws, "dot"), _operands(xs, "dot"), None if bias is None else _lift(bias, "dot"))
+
+
+def dot_values(ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = None) -> Value:
+    """`dot` for operands already known to be Values (no checks): what `nn.Neuron` calls."""
+    wd = [w.data for w in ws]
+    xd = [x.data for x in xs]
     if bias is None:
         out, local = ops.dot(wd, xd)
-        return _node(Value, out, "dot", ws + xs, None, local, None)
-    b = _lift(bias, "dot")
-    out, local = ops.dot(wd, xd, b.data)
-    return _node(Value, out, "dot", (*ws, *xs, b), None, local, None)
+        return _node(Value, out, "dot", (*ws, *xs), None, local, None)
+    out, local = ops.dot(wd, xd, bias.data)
+    return _node(Value, out, "dot", (*ws, *xs, bias), None, local, None)

@@ -60,26 +60,35 @@ def chain(Value: Any, n: int) -> Any:
     return z
 
 
-def bench_build(Value: Any, n: int, repeats: int) -> float:
-    """Mean over repeats, not best: the cyclic GC's work comes in bursts and is part of the cost."""
-    elapsed = 0.0
+def timed(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def interleaved(jobs: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Run each engine's job in turn, `repeats` rounds: a load burst on a shared machine then hits
+    both engines alike, so their ratio stays meaningful even when absolute times drift."""
+    samples: dict[str, list[float]] = {name: [] for name in jobs}
     for _ in range(repeats):
-        t = time.perf_counter()
-        z = chain(Value, n)
-        elapsed += time.perf_counter() - t
-        del z
-    return elapsed / (2 * n * repeats) * 1e9
+        for name, job in jobs.items():
+            samples[name].append(job())
+    return samples
 
 
-def bench_backward(Value: Any, n: int, repeats: int) -> float:
-    """Median over repeats of one backward over the same graph."""
+def median(xs: list[float]) -> float:
+    return sorted(xs)[len(xs) // 2]
+
+
+def build_job(Value: Any, n: int) -> Callable[[], float]:
+    """ns per op to build a fresh chain (the graph is dropped after each run, its cost included)."""
+    return lambda: timed(lambda: chain(Value, n)) / (2 * n) * 1e9
+
+
+def backward_job(Value: Any, n: int) -> Callable[[], float]:
+    """ns per node of one backward over the same chain."""
     z = chain(Value, n)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        z.backward()
-        times.append((time.perf_counter() - t) / (2 * n + 2) * 1e9)
-    return sorted(times)[len(times) // 2]
+    return lambda: timed(z.backward) / (2 * n + 2) * 1e9
 
 
 def bench_memory(Value: Any, n: int) -> float:
@@ -93,7 +102,7 @@ def bench_memory(Value: Any, n: int) -> float:
     return used / (2 * n)
 
 
-def demo_step(Value: Any, MLP: Any) -> Callable[[int], float]:
+def demo_step(Value: Any, MLP: Any) -> Callable[[], float]:
     """micrograd's demo.ipynb training loop body, verbatim but for the names it is given."""
     if sk_make_moons is not None:
         X, y = sk_make_moons(n_samples=100, noise=0.1, random_state=1337)
@@ -122,7 +131,10 @@ def demo_step(Value: Any, MLP: Any) -> Callable[[int], float]:
         accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]
         return total_loss, sum(accuracy) / len(accuracy)
 
-    def step(k: int) -> float:
+    k = 0
+
+    def step() -> float:
+        nonlocal k
         t = time.perf_counter()
         total_loss, acc = loss()
         model.zero_grad()
@@ -131,17 +143,10 @@ def demo_step(Value: Any, MLP: Any) -> Callable[[int], float]:
         for p in model.parameters():
             p.data -= learning_rate * p.grad
         step.last = (total_loss.data, acc)  # type: ignore[attr-defined]
+        k += 1
         return time.perf_counter() - t
 
     return step
-
-
-def bench_step(Value: Any, MLP: Any, steps: int) -> tuple[float, float, float]:
-    """median ms per step over the first `steps` steps, and the final (loss, accuracy)."""
-    step = demo_step(Value, MLP)
-    times = sorted(step(k) for k in range(steps))
-    loss, acc = step.last  # type: ignore[attr-defined]
-    return times[len(times) // 2] * 1e3, loss, acc
 
 
 def bench_depth(Value: Any, sizes: list[int], repeats: int = 3) -> list[tuple[int, float]]:
@@ -171,17 +176,24 @@ def main(argv: list[str] | None = None) -> int:
     steps = 5 if args.quick else 20
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n + 100))  # micrograd's topo sort recurses
     found = engines()
-    results: dict[str, dict[str, float]] = {}
-    for name, (Value, MLP) in found.items():
-        print(f"measuring {name} ...", file=sys.stderr, flush=True)
-        step_ms, loss, acc = bench_step(Value, MLP, steps)
-        results[name] = {
-            "build ns/op": bench_build(Value, n, repeats),
-            "backward ns/node": bench_backward(Value, n, repeats),
-            "memory bytes/node": bench_memory(Value, n),
-            "demo step ms": step_ms,
+    print("measuring (engines alternate in every round) ...", file=sys.stderr, flush=True)
+    # mean for build: the cyclic GC's work comes in bursts and is part of the cost; medians elsewhere
+    build = interleaved({k: build_job(V, n) for k, (V, _) in found.items()}, repeats)
+    back = interleaved({k: backward_job(V, n) for k, (V, _) in found.items()}, repeats)
+    steps_fns = {k: demo_step(V, M) for k, (V, M) in found.items()}
+    step_times = interleaved(steps_fns, steps)
+    results = {
+        k: {
+            "build ns/op": sum(build[k]) / len(build[k]),
+            "backward ns/node": median(back[k]),
+            "memory bytes/node": bench_memory(found[k][0], n),
+            "demo step ms": median(step_times[k]) * 1e3,
         }
-        print(f"  {name}: demo after {steps} steps: loss {loss:.4f}, accuracy {acc:.0%}", file=sys.stderr)
+        for k in found
+    }
+    for k, f in steps_fns.items():
+        loss, acc = f.last  # type: ignore[attr-defined]
+        print(f"  {k}: demo after {steps} steps: loss {loss:.4f}, accuracy {acc:.0%}", file=sys.stderr)
     ours = results["autograd_core"]
     theirs = results.get("micrograd")
     print(f"\n{'metric':<20}{'autograd_core':>15}{'micrograd':>15}{'ratio':>10}")

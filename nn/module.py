@@ -7,8 +7,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
-from autograd_core import Value, dot
-from autograd_core.value import Constant
+from autograd_core import Value
+from autograd_core.value import Constant, dot_values
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 
@@ -103,10 +103,14 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
+        return self.forward(as_values(x))
+
+    def forward(self, x: list[Value]) -> Value:
+        """The neuron on inputs that are already Values (Layer lifts them once for all its neurons)."""
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expected {len(self.w)} inputs, got {len(x)}")
         if self.fused:
-            act = dot(self.w, x, self.b)
+            act = dot_values(self.w, x, self.b)
         else:
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         a = self.activation
@@ -138,7 +142,7 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         x = as_values(x)
-        out = [n(x) for n in self.neurons]
+        out = [n.forward(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
