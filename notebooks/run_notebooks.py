@@ -36,19 +36,21 @@ def notebook_paths(directory: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(directory.glob(PATTERN))
 
 
+THIS_PYTHON = KernelSpec(
+    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    display_name=f"Python {sys.version_info[0]} (ipykernel)",
+    language="python",
+    name="python3",
+)
+
+
 class ThisPythonKernelManager(KernelManager):
-    """A KernelManager whose kernel is an IPython kernel of the interpreter running this code."""
+    """A KernelManager whose kernel is an IPython kernel of the interpreter running this code, whatever
+    kernelspecs are installed (none need be)."""
 
     @property
     def kernel_spec(self) -> KernelSpec:
-        if self._kernel_spec is None:
-            self._kernel_spec = KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                display_name=f"Python {sys.version_info[0]} (ipykernel)",
-                language="python",
-                name="python3",
-            )
-        return self._kernel_spec
+        return THIS_PYTHON
 
 
 def execute(path: Path, cwd: Path | None = None, timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
