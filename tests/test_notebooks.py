@@ -1,0 +1,65 @@
+"""Every teaching notebook runs top to bottom in a fresh kernel (the same runner as `make notebooks`).
+
+Each notebook is executed from a temporary copy, so the committed file and its outputs are never
+touched; a failing cell fails the test with that cell's source and traceback. New notebooks matching
+`notebooks/[0-9][0-9]_*.ipynb` are picked up without changing this file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nbclient", reason="install the 'notebooks' extra: pip install -e .[notebooks]")
+pytest.importorskip("ipykernel", reason="install the 'notebooks' extra: pip install -e .[notebooks]")
+pytest.importorskip("matplotlib", reason="install the 'notebooks' extra: pip install -e .[notebooks]")
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks; pytest shows plain text
+
+
+def _load_runner():
+    spec = importlib.util.spec_from_file_location("run_notebooks", NOTEBOOK_DIR / "run_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _load_runner()
+NOTEBOOKS = runner.notebook_paths(NOTEBOOK_DIR)
+
+
+def test_notebooks_are_found() -> None:
+    assert NOTEBOOKS, f"no notebooks matching {runner.PATTERN} in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path: Path, tmp_path: Path) -> None:
+    from nbclient.exceptions import CellExecutionError
+
+    copy = tmp_path / path.name
+    shutil.copy(path, copy)
+    failure = None
+    try:
+        runner.execute(copy, cwd=tmp_path)
+    except CellExecutionError as exc:  # its message holds the failing cell's source and traceback
+        failure = ANSI_COLOUR.sub("", str(exc))
+    if failure is not None:  # outside the except block, so pytest does not print the chained exception too
+        pytest.fail(f"{path.name} failed:\n{failure}", pytrace=False)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_committed_small_with_outputs(path: Path) -> None:
+    import nbformat
+
+    size = path.stat().st_size
+    assert size < runner.SIZE_LIMIT, f"{path.name} is {size / 1e6:.2f} MB; keep committed notebooks under 1 MB"
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.get("execution_count") for c in code), (
+        f"{path.name} has code cells that were never run; regenerate it with `make notebooks`"
+    )
