@@ -58,6 +58,9 @@ def _graph_class() -> type:
             except graphviz.ExecutableNotFound as exc:
                 raise GraphvizMissingError(INSTALL_HINT) from exc
 
+        def __repr__(self) -> str:  # stable (no memory address), so re-run notebooks stay identical
+            return f"<autograd_core Digraph: {self.source.count('shape=record')} values>"
+
         def render(self, *args: Any, **kwargs: Any) -> Any:
             try:
                 return super().render(*args, **kwargs)
