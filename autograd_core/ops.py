@@ -52,21 +52,24 @@ class ZeroDivisionDomainError(DomainError, ZeroDivisionError):
     """Division by zero, or 0 raised to a negative power: both a ValueError and a ZeroDivisionError."""
 
 
-def _where(bad: np.ndarray, **operands: Array) -> str:
-    """'at sample j (x=…)': the first offending sample of a batch (the last axis), with its operands.
+def _batch_error(cls: type[Exception], what: str, why: str, bad: np.ndarray, **operands: Array) -> Exception:
+    """`cls("what at sample j (x=…): why")` for the FIRST offending sample of a batch, kept as `.sample`.
 
     The numpy twins below (name_v) evaluate a primitive for many samples at once; samples run along
-    the last axis, so the first offending sample is the smallest column index holding a True.
+    the last axis (rows are the nodes of one compiled instruction), so the first offending sample is
+    the smallest column index holding a True.
     """
     bad = np.atleast_1d(bad)
-    cols = bad.reshape(-1, bad.shape[-1]).any(axis=0)
+    flat = bad.reshape(-1, bad.shape[-1])
+    cols = flat.any(axis=0)
     j = int(np.argmax(cols))
-    row = int(np.argmax(bad.reshape(-1, bad.shape[-1])[:, j]))
+    row = int(np.argmax(flat[:, j]))
     vals = ", ".join(
-        f"{name}={float(np.broadcast_to(v, bad.shape).reshape(-1, bad.shape[-1])[row, j])!r}"
-        for name, v in operands.items()
+        f"{name}={float(np.broadcast_to(v, bad.shape).reshape(flat.shape)[row, j])!r}" for name, v in operands.items()
     )
-    return f"at sample {j} ({vals}; {int(cols.sum())} sample(s) affected)"
+    err = cls(f"{what} at sample {j} ({vals}; {int(cols.sum())} sample(s) affected): {why}")
+    err.sample = j  # type: ignore[attr-defined]
+    return err
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -117,7 +120,7 @@ def div_v(x: Array, y: Array) -> tuple[Array, Array, Array]:
     """x / y over arrays;  d/dx = 1/y, d/dy = -x/y²."""
     bad = y == 0.0
     if bad.any():
-        raise ZeroDivisionDomainError(f"division by zero in x / y {_where(bad, x=x, y=y)}: the divisor is 0")
+        raise _batch_error(ZeroDivisionDomainError, "division x / y", "the divisor is 0", bad, x=x, y=y)
     out = x / y
     return out, 1.0 / y, -out / y
 
@@ -156,14 +159,14 @@ def pow_v(x: Array, y: Array) -> tuple[Array, Array, Array]:
     x, y = np.broadcast_arrays(x, y)
     bad = (x == 0.0) & (y < 0.0)
     if bad.any():
-        raise ZeroDivisionDomainError(f"power x ** y {_where(bad, x=x, y=y)}: 0 raised to a negative power")
+        raise _batch_error(ZeroDivisionDomainError, "power x ** y", "0 raised to a negative power", bad, x=x, y=y)
     bad = (x < 0.0) & (y != np.floor(y))
     if bad.any():
-        raise DomainError(f"power x ** y {_where(bad, x=x, y=y)}: a negative base needs an integer exponent")
+        raise _batch_error(DomainError, "power x ** y", "a negative base needs an integer exponent", bad, x=x, y=y)
     out = x**y
     bad = np.isinf(out) & np.isfinite(x) & np.isfinite(y)
     if bad.any():
-        raise OverflowError(f"power x ** y {_where(bad, x=x, y=y)} overflows a float")
+        raise _batch_error(OverflowError, "power x ** y", "overflows a float", bad, x=x, y=y)
     nonzero = x != 0.0
     at_zero = np.where(y == 1.0, 1.0, np.where((y > 1.0) | (y == 0.0), 0.0, _inf))
     dx = np.where(nonzero, y * np.where(nonzero, x, 1.0) ** (y - 1.0), at_zero)
@@ -230,7 +233,7 @@ def exp_v(x: Array) -> tuple[Array, Array]:
     out = np.exp(x)
     bad = np.isinf(out) & np.isfinite(x)
     if bad.any():
-        raise OverflowError(f"exp(x) {_where(bad, x=x)} overflows a float (largest finite input is about 709.78)")
+        raise _batch_error(OverflowError, "exp(x)", "overflows a float (largest finite input is about 709.78)", bad, x=x)
     return out, out
 
 
@@ -245,7 +248,7 @@ def log_v(x: Array) -> tuple[Array, Array]:
     """ln x over arrays;  d/dx = 1/x. DomainError (as `log`) where x <= 0."""
     bad = ~(x > 0.0)
     if bad.any():
-        raise DomainError(f"log(x) {_where(bad, x=x)}: log is only defined for x > 0")
+        raise _batch_error(DomainError, "log(x)", "log is only defined for x > 0", bad, x=x)
     return np.log(x), 1.0 / x
 
 
@@ -261,7 +264,7 @@ def sqrt_v(x: Array) -> tuple[Array, Array]:
     """√x over arrays;  d/dx = 1/(2√x), inf at 0. DomainError (as `sqrt`) where x < 0."""
     bad = x < 0.0
     if bad.any():
-        raise DomainError(f"sqrt(x) {_where(bad, x=x)}: sqrt is only defined for x >= 0")
+        raise _batch_error(DomainError, "sqrt(x)", "sqrt is only defined for x >= 0", bad, x=x)
     out = np.sqrt(x)
     return out, np.where(out != 0.0, 0.5 / np.where(out != 0.0, out, 1.0), _inf)
 
@@ -278,7 +281,7 @@ def sin_v(x: Array) -> tuple[Array, Array]:
     """sin x over arrays;  d/dx = cos x. DomainError (as `sin`) where x is ±inf."""
     bad = np.isinf(x)
     if bad.any():
-        raise DomainError(f"sin(x) {_where(bad, x=x)}: sin is only defined for finite x")
+        raise _batch_error(DomainError, "sin(x)", "sin is only defined for finite x", bad, x=x)
     return np.sin(x), np.cos(x)
 
 
@@ -294,7 +297,7 @@ def cos_v(x: Array) -> tuple[Array, Array]:
     """cos x over arrays;  d/dx = -sin x. DomainError (as `cos`) where x is ±inf."""
     bad = np.isinf(x)
     if bad.any():
-        raise DomainError(f"cos(x) {_where(bad, x=x)}: cos is only defined for finite x")
+        raise _batch_error(DomainError, "cos(x)", "cos is only defined for finite x", bad, x=x)
     return np.cos(x), -np.sin(x)
 
 

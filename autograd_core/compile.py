@@ -1,0 +1,437 @@
+"""Compiled batch mode: trace a scalar graph once, replay it over numpy batches.
+
+A model written with scalar Values for ONE sample (inputs x₁…xₙ → output) is a fixed expression of its
+inputs and parameters. `compile(output, inputs)` walks that graph once and writes a flat program over
+two register files:
+
+    v   one row of B floats (B = batch size) per node that depends on an input
+    s   one float per node that does not: parameters, constants, and expressions of those only
+
+Graph nodes of the same depth, primitive and operand kinds become ONE instruction (a layer's 16 relu
+nodes are one `relu` on a 16×B block), and the fused `dot` nodes that share their operand vector (a
+layer of neurons) become one matrix product W @ X, with W gathered from `s`. A `dot` whose operands
+mix the two kinds some other way is lowered to `*` and `+` instructions.
+
+`forward` evaluates the program with the numpy twins of the primitives (`ops.VECTOR`), keeping each
+instruction's local derivatives; `backward` applies the chain rule to the program in reverse, a block
+at a time, and adds ∂(mean or sum of the outputs)/∂p into every parameter's `.grad`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from .graph import topological_order
+from .ops import VECTOR, dot_v
+from .value import Constant, Value
+
+__all__ = ["compile", "Compiled", "Instruction", "Ref"]
+
+_data = attrgetter("data")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Rows of a register file: `space` is "v" (per sample) or "s" (per batch); `index` a slice or array."""
+
+    space: str
+    index: Any  # slice | np.ndarray of row numbers
+    unique: bool = True  # no row repeated, so `g[index] += x` accumulates exactly
+
+    @staticmethod
+    def of(space: str, rows: Sequence[int]) -> Ref:
+        """A slice when `rows` are consecutive (a view, no copy), else an index array."""
+        first = rows[0]
+        if list(rows) == list(range(first, first + len(rows))):
+            return Ref(space, slice(first, first + len(rows)))
+        return Ref(space, np.asarray(rows, dtype=np.intp), len(set(rows)) == len(rows))
+
+    def __len__(self) -> int:
+        i = self.index
+        return i.stop - i.start if isinstance(i, slice) else len(i)
+
+    def __str__(self) -> str:
+        i = self.index
+        if isinstance(i, slice):
+            return f"{self.space}[{i.start}]" if i.stop == i.start + 1 else f"{self.space}[{i.start}:{i.stop}]"
+        rows = ",".join(map(str, i[:4])) + (",…" if len(i) > 4 else "")
+        return f"{self.space}[{rows}]"
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """`out = op(*args)` on blocks of rows. For "dot", args = (X, W, b): out = W @ X + b, with W the
+    rows of s given by `args[1]` laid out as `shape` (one node's weights per row), b optional."""
+
+    op: str
+    out: Ref
+    args: tuple[Ref, ...]
+    shape: tuple[int, int] | None = None
+
+    def __str__(self) -> str:
+        if self.op == "dot":
+            x, w, *b = self.args
+            bias = f" + {b[0]}" if b else ""
+            return f"{self.out!s:<11} = dot        {w} ({self.shape[0]}×{self.shape[1]}) @ {x}{bias}"  # type: ignore[index]
+        return f"{self.out!s:<11} = {self.op:<10} {', '.join(map(str, self.args))}"
+
+
+class _Node:
+    """One node of the traced program before scheduling (a graph node, or a piece of a lowered dot)."""
+
+    __slots__ = ("op", "args", "batch", "level", "rank", "value")
+
+    def __init__(self, op: str, args: tuple[Any, ...], batch: bool, level: int, rank: int, value: Any = None):
+        self.op, self.args, self.batch, self.level, self.rank, self.value = op, args, batch, level, rank, value
+
+
+def compile(output: Value, inputs: Iterable[Value]) -> Compiled:
+    """Trace the graph under `output` once into a batched program; `inputs` are its per-sample leaves.
+
+    Every other leaf with a path to `output` is a parameter (its current `.data` is read on each
+    `forward`), except `Constant`s (numbers met in expressions), whose values are fixed now. An input
+    that `output` does not depend on is allowed: its column is checked and otherwise ignored.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"compile: output must be a Value, got {type(output).__name__}")
+    inputs = tuple(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"compile: inputs[{i}] must be a Value, got {type(x).__name__}")
+        if x._x is not None:
+            raise ValueError(
+                f"compile: inputs[{i}] is not a leaf (it was computed by {x._op!r}); "
+                "inputs are the leaf Values that vary per sample"
+            )
+        if any(x is y for y in inputs[:i]):
+            raise ValueError(f"compile: inputs[{i}] repeats an earlier input")
+    return Compiled(output, inputs)
+
+
+class Compiled:
+    """A scalar graph as a batched program. `forward(*columns)` → outputs; `backward()` → parameter grads.
+
+    Attributes: `inputs` (the leaf Values, in column order), `parameters` (leaves read on each forward),
+    `program` (the Instructions), `n_nodes` (graph nodes traced), `n_constants`.
+    """
+
+    def __init__(self, output: Value, inputs: tuple[Value, ...]) -> None:
+        self.inputs = inputs
+        order = topological_order(output)
+        self.n_nodes = len(order)
+        nodes, out = _trace(order, _preorder_rank(output), inputs)
+        self.program, self._out, self._n_v, row = _schedule(nodes, out, len(inputs))
+        by_row = sorted((row[i], n.op, n.value) for i, n in enumerate(nodes) if n.op in ("param", "const"))
+        self.parameters: list[Value] = [value for _, op, value in by_row if op == "param"]
+        self.n_constants = len(by_row) - len(self.parameters)
+        # s rows: parameters, constants (fixed now), then per-batch instruction outputs
+        self._s0 = np.zeros(1 + max([row[i] for i, n in enumerate(nodes) if not n.batch], default=-1))
+        self._s0[len(self.parameters) : len(by_row)] = [value for _, op, value in by_row if op == "const"]
+        self._tape: tuple[Any, ...] | None = None
+
+    @property
+    def n_instructions(self) -> int:
+        """Number of instructions in the program (each runs on a whole block of nodes × samples)."""
+        return len(self.program)
+
+    # ---- forward ---------------------------------------------------------------------------------
+    def forward(self, *columns: Any) -> np.ndarray:
+        """The output for every sample: `columns[i][j]` is input i of sample j (1-D, equal lengths).
+
+        Domain errors (log of x <= 0, …) raise the eager mode's exception types, naming the op and
+        the first offending sample.
+        """
+        x = self._columns(columns)
+        self._tape = None
+        with np.errstate(all="ignore"):  # the twins check domains themselves; numpy's warnings stay quiet
+            try:
+                tape = self._run(x)
+            except (ArithmeticError, ValueError) as e:
+                raise self._first_error(x, e) from None
+        self._tape = tape
+        v, s, _ = tape
+        if self._out.space == "v":
+            return v[self._out.index.start].copy()
+        return np.full(x.shape[1], s[self._out.index.start, 0])
+
+    def _first_error(self, x: np.ndarray, err: Exception) -> Exception:
+        """`err` names the first failing sample of the first failing instruction, but an earlier sample
+        may fail in a later instruction: rerun the samples before it until none fails."""
+        j = getattr(err, "sample", 0)
+        while j:
+            try:
+                self._run(x[:, :j])
+                break
+            except (ArithmeticError, ValueError) as e:
+                err, j = e, getattr(e, "sample", 0)
+        return err
+
+    def _columns(self, columns: tuple[Any, ...]) -> np.ndarray:
+        """The input columns as one (n_inputs, B) float array, after checking them."""
+        if len(columns) != len(self.inputs):
+            raise ValueError(f"forward: expected {len(self.inputs)} input column(s), got {len(columns)}")
+        arrays = []
+        for i, c in enumerate(columns):
+            a = np.asarray(c)
+            if a.dtype.kind not in "biuf":
+                raise ValueError(f"forward: column {i} must hold real numbers, got dtype {a.dtype}")
+            if a.ndim != 1:
+                raise ValueError(f"forward: column {i} must be 1-D (one number per sample), got shape {a.shape}")
+            arrays.append(a)
+        lengths = {len(a) for a in arrays}
+        if len(lengths) > 1:
+            raise ValueError(f"forward: columns differ in length: {[len(a) for a in arrays]}")
+        if lengths == {0}:
+            raise ValueError("forward: empty batch (columns of length 0)")
+        if not arrays:
+            raise ValueError("forward: a program without inputs needs no batch; evaluate the graph eagerly")
+        return np.array(arrays, dtype=np.float64, ndmin=2)
+
+    def _run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+        """Evaluate every instruction on the batch `x`; returns the registers and local derivatives."""
+        v = np.empty((self._n_v, x.shape[1]))
+        v[: len(x)] = x
+        s = self._s0.copy()
+        s[: len(self.parameters)] = list(map(_data, self.parameters))
+        s2 = s[:, None]  # (n_s, 1): broadcasts against (m, B) blocks of v
+        regs = {"v": v, "s": s2}
+        tape: list[tuple[Any, ...]] = []
+        for ins in self.program:
+            if ins.op == "dot":
+                xb = _fetch(regs, ins.args[0])
+                w = s[ins.args[1].index].reshape(ins.shape)
+                v[ins.out.index] = dot_v(w, xb, _fetch(regs, ins.args[2]) if len(ins.args) == 3 else None)
+                tape.append((w, xb))
+            else:
+                out, *local = VECTOR[ins.op](*(_fetch(regs, a) for a in ins.args))
+                regs[ins.out.space][ins.out.index] = out
+                tape.append(tuple(local))
+        return v, s2, tape
+
+    # ---- backward --------------------------------------------------------------------------------
+    def backward(self, reduction: str = "mean") -> None:
+        """Add ∂L/∂p to every parameter's `.grad`, L = mean (or sum) over the last forward's outputs.
+
+        Chain rule per instruction, in reverse: ∂L/∂arg = ∂L/∂out · ∂out/∂arg, summed over the samples
+        where the argument is per batch (parameters); for a dot layer ∂L/∂X = Wᵀ G and ∂L/∂W = G Xᵀ.
+        """
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"backward: reduction must be 'mean' or 'sum', got {reduction!r}")
+        if self._tape is None:
+            raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
+        v, s2, tape = self._tape
+        batch = v.shape[1]
+        grads = {"v": np.zeros_like(v), "s": np.zeros_like(s2)}
+        gs = grads["s"][:, 0]  # flat view
+        seed = 1.0 / batch if reduction == "mean" else 1.0
+        grads[self._out.space][self._out.index] += seed if self._out.space == "v" else seed * batch
+        with np.errstate(all="ignore"):
+            for ins, local in zip(reversed(self.program), reversed(tape)):
+                g = grads[ins.out.space][ins.out.index]
+                if ins.op == "dot":
+                    w, xb = local
+                    _accumulate(grads, ins.args[0], w.T @ g)
+                    _add(gs, ins.args[1].index, (g @ xb.T).ravel(), ins.args[1].unique)
+                    if len(ins.args) == 3:
+                        _accumulate(grads, ins.args[2], g.sum(axis=1, keepdims=True))
+                    continue
+                for ref, d in zip(ins.args, local):
+                    ga = g * d
+                    if ref.space == "s" and ins.out.space == "v":
+                        ga = ga.sum(axis=1, keepdims=True)
+                    _accumulate(grads, ref, ga)
+        for p, gp in zip(self.parameters, gs[: len(self.parameters)].tolist()):
+            p.grad += gp
+
+    # ---- display ---------------------------------------------------------------------------------
+    def listing(self) -> str:
+        """The program, one instruction per line, with what the registers hold."""
+        names = ", ".join(x.label or f"x{i}" for i, x in enumerate(self.inputs))
+        p, c = len(self.parameters), self.n_constants
+        consts = self._s0[p : p + c]
+        shown = ", ".join(f"{k:g}" for k in consts[:6]) + (", …" if c > 6 else "")
+        lines = [
+            f"compiled program: {self.n_nodes} graph nodes -> {self.n_instructions} instructions",
+            f"  v[0:{len(self.inputs)}]{'':<5} inputs ({names}), one row of samples each",
+            f"  s[0:{p}]{'':<4} parameters (read on every forward)",
+        ]
+        if c:
+            lines.append(f"  s[{p}:{p + c}]{'':<2} constants ({shown})")
+        lines += [f"{i:>3}  {ins}" for i, ins in enumerate(self.program, 1)]
+        lines.append(f"  output: {self._out}")
+        return "\n".join(lines)
+
+    __str__ = listing
+
+    def __repr__(self) -> str:
+        return (
+            f"<Compiled: {len(self.inputs)} inputs, {len(self.parameters)} parameters, "
+            f"{self.n_instructions} instructions from {self.n_nodes} nodes>"
+        )
+
+
+# ---- execution helpers --------------------------------------------------------------------------
+
+
+def _fetch(regs: dict[str, np.ndarray], ref: Ref) -> np.ndarray:
+    return regs[ref.space][ref.index]
+
+
+def _add(target: np.ndarray, index: Any, value: np.ndarray, unique: bool) -> None:
+    """target[index] += value, summing repeated indices (np.add.at) when there are any."""
+    if unique:
+        target[index] += value
+    else:
+        np.add.at(target, index, value)
+
+
+def _accumulate(grads: dict[str, np.ndarray], ref: Ref, g: np.ndarray) -> None:
+    _add(grads[ref.space], ref.index, g, ref.unique)
+
+
+# ---- tracing: graph -> program nodes ------------------------------------------------------------
+
+
+def _preorder_rank(root: Value) -> dict[Value, int]:
+    """First-visit order of a depth-first walk, children left to right: orders each block's rows so that
+    a layer's outputs land in the order the next layer reads them (its rows are then a slice, not a gather)."""
+    rank: dict[Value, int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in rank:
+            continue
+        rank[node] = len(rank)
+        stack.extend(reversed(node._prev))
+    return rank
+
+
+def _trace(order: list[Value], rank: dict[Value, int], inputs: tuple[Value, ...]) -> tuple[list[_Node], int]:
+    """Program nodes for the graph (and the output's id): leaves classified, one node per op node, dots
+    kept whole (layer form) when their weights are per batch and their operands per sample, else lowered
+    to * and +."""
+    nodes: list[_Node] = []
+    ids: dict[Value, int] = {}
+
+    def add(op: str, args: tuple[int, ...], r: int, value: Any = None) -> int:
+        kids = [nodes[a] for a in args]
+        level = 1 + max(k.level for k in kids) if kids else 0
+        nodes.append(_Node(op, args, any(k.batch for k in kids) or op == "input", level, r, value))
+        return len(nodes) - 1
+
+    for i, x in enumerate(inputs):
+        ids[x] = add("input", (), rank.get(x, -1), i)
+    for node in order:
+        if node in ids:
+            continue
+        r = rank[node]
+        op = node._op
+        if node._x is None:
+            ids[node] = add("const", (), r, node.data) if isinstance(node, Constant) else add("param", (), r, node)
+        elif op == "dot":
+            ids[node] = _trace_dot(node, ids, nodes, add, r)
+        elif op in VECTOR:
+            ids[node] = add(op, tuple(ids[c] for c in node._prev), r)
+        else:
+            raise NotImplementedError(f"compile: primitive {op!r} has no numpy twin in ops.VECTOR")
+    return nodes, ids[order[-1]]
+
+
+def _trace_dot(node: Value, ids: dict[Value, int], nodes: list[_Node], add: Any, r: int) -> int:
+    children = [ids[c] for c in node._x]
+    k = len(children) // 2
+    ws, xs, bias = children[:k], children[k : 2 * k], children[2 * k :]
+    batch = [nodes[c].batch for c in children]
+    if k and not any(batch[:k]) and all(batch[k : 2 * k]) and not any(batch[2 * k :]):
+        return add("dot", (*ws, *xs, *bias), r)
+    if k and all(batch[:k]) and not any(batch[k:]):  # w·x = x·w: the per-batch side becomes W
+        return add("dot", (*xs, *ws, *bias), r)
+    # mixed kinds: Σ wᵢxᵢ + b, summed left to right as ops.dot does
+    acc = add("const", (), r, 0.0) if not k else None
+    for w, x in zip(ws, xs):
+        term = add("*", (w, x), r)
+        acc = term if acc is None else add("+", (acc, term), r)
+    return add("+", (acc, bias[0]), r) if bias else acc  # type: ignore[arg-type]
+
+
+# ---- scheduling: program nodes -> instructions --------------------------------------------------
+
+
+def _schedule(nodes: list[_Node], out: int, n_in: int) -> tuple[list[Instruction], Ref, int, list[int]]:
+    """Group nodes into instructions and give every node a row; returns (program, output ref, |v|, rows).
+
+    Nodes with the same depth, primitive and operand kinds (and, for dots, the same operand vector) are
+    independent of one another, so each such group is one instruction. Rows: v = inputs, then outputs
+    of instructions; s = parameters (in the order the program reads them, so a layer's weights are one
+    slice), constants, then outputs of per-batch instructions.
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, n in enumerate(nodes):
+        if n.op in _LEAVES:
+            continue
+        if n.op == "dot":
+            k = len(n.args) // 2
+            key: tuple[Any, ...] = (n.level, "dot", tuple(n.args[k : 2 * k]), len(n.args) % 2)
+        else:
+            key = (n.level, n.op, tuple(nodes[a].batch for a in n.args))
+        groups.setdefault(key, []).append(i)
+    blocks = [sorted(g, key=lambda i: nodes[i].rank) for g in groups.values()]
+    blocks.sort(key=lambda g: (nodes[g[0]].level, nodes[g[0]].rank))
+    row = [-1] * len(nodes)
+    counts = {"v": n_in, "s": 0}
+
+    def place(i: int, space: str) -> None:
+        if row[i] < 0:
+            row[i], counts[space] = counts[space], counts[space] + 1
+
+    for i, n in enumerate(nodes):
+        if n.op == "input":
+            row[i] = n.value
+    for block in blocks:  # parameters in reading order: weights row by row, then biases, then the rest
+        for operand in _operand_rows(nodes, block):
+            for i in operand:
+                if nodes[i].op == "param":
+                    place(i, "s")
+    for kind in ("param", "const"):
+        for i, n in enumerate(nodes):
+            if n.op == kind:
+                place(i, "s")
+    program = []
+    for block in blocks:
+        first = nodes[block[0]]
+        space = "v" if first.batch else "s"
+        start = counts[space]
+        for i in block:
+            place(i, space)
+        operands = [[row[i] for i in operand] for operand in _operand_rows(nodes, block)]
+        if first.op == "dot":
+            x, w, *b = operands
+            args = (Ref.of("v", x), Ref.of("s", w), *(Ref.of("s", r) for r in b))
+            shape = (len(block), len(w) // len(block))
+            program.append(Instruction("dot", Ref(space, slice(start, counts[space])), args, shape))
+        else:
+            args = tuple(Ref.of("v" if nodes[first.args[p]].batch else "s", r) for p, r in enumerate(operands))
+            program.append(Instruction(first.op, Ref(space, slice(start, counts[space])), args))
+    place(out, "v" if nodes[out].batch else "s")  # only an unused leaf can be unplaced here
+    out_ref = Ref("v" if nodes[out].batch else "s", slice(row[out], row[out] + 1))
+    return program, out_ref, counts["v"], row
+
+
+_LEAVES = ("input", "param", "const")
+
+
+def _operand_rows(nodes: list[_Node], block: list[int]) -> list[list[int]]:
+    """The node ids a block reads, one list per operand: for a dot layer [X, W row-major, b?]."""
+    first = nodes[block[0]]
+    if first.op == "dot":
+        k = len(first.args) // 2
+        operands = [list(first.args[k : 2 * k]), [a for i in block for a in nodes[i].args[:k]]]
+        if len(first.args) % 2:
+            operands.append([nodes[i].args[-1] for i in block])
+        return operands
+    return [[nodes[i].args[p] for i in block] for p in range(len(first.args))]
