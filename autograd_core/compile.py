@@ -19,6 +19,7 @@ at a time, and adds ∂(mean or sum of the outputs)/∂p into every parameter's 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -37,19 +38,30 @@ _data = attrgetter("data")
 
 @dataclass(frozen=True)
 class Ref:
-    """Rows of a register file: `space` is "v" (per sample) or "s" (per batch); `index` a slice or array."""
+    """Rows of a register file: `space` is "v" (per sample) or "s" (per batch); `index` a slice or array.
+
+    `v` is stored as blocks, one (m, B) array per instruction (block 0 holds the inputs), so that an
+    instruction's result is kept as numpy returns it, never copied in. `parts` locates the rows there:
+    (block, rows in the block (a slice, `slice(None)` for all of it, or an array), count, unique) for
+    each run of rows from one block.
+    """
 
     space: str
     index: Any  # slice | np.ndarray of row numbers
     unique: bool = True  # no row repeated, so `g[index] += x` accumulates exactly
+    parts: tuple[tuple[int, Any, int, bool], ...] = ()
 
     @staticmethod
-    def of(space: str, rows: Sequence[int]) -> Ref:
-        """A slice when `rows` are consecutive (a view, no copy), else an index array."""
-        first = rows[0]
-        if list(rows) == list(range(first, first + len(rows))):
-            return Ref(space, slice(first, first + len(rows)))
-        return Ref(space, np.asarray(rows, dtype=np.intp), len(set(rows)) == len(rows))
+    def of(space: str, rows: Sequence[int], where: Sequence[tuple[int, int, int]] = ()) -> Ref:
+        """Rows as a slice when consecutive (a view, no copy), else an index array. For v, `where[r]` is
+        (block, row in the block, block size) of row r."""
+        index, _, unique = _index(rows)
+        parts = []
+        if space == "v":
+            for b, group in itertools.groupby(rows, key=lambda r: where[r][0]):
+                run = list(group)
+                parts.append((b, *_index([where[r][1] for r in run], where[run[0]][2])))
+        return Ref(space, index, unique, tuple(parts))
 
     def __len__(self) -> int:
         i = self.index
@@ -79,6 +91,17 @@ class Instruction:
             bias = f" + {b[0]}" if b else ""
             return f"{self.out!s:<11} = dot        {w} ({self.shape[0]}×{self.shape[1]}) @ {x}{bias}"  # type: ignore[index]
         return f"{self.out!s:<11} = {self.op:<10} {', '.join(map(str, self.args))}"
+
+
+_ALL = slice(None)  # a whole block (so `grads[b] = g` may adopt g instead of adding into zeros)
+
+
+def _index(rows: Sequence[int], size: int | None = None) -> tuple[Any, int, bool]:
+    """(slice or index array, count, unique) for `rows`; `_ALL` when they are all `size` rows in order."""
+    n, first = len(rows), rows[0]
+    if list(rows) == list(range(first, first + n)):
+        return (_ALL if first == 0 and n == size else slice(first, first + n)), n, True
+    return np.asarray(rows, dtype=np.intp), n, len(set(rows)) == n
 
 
 class _Node:
@@ -125,7 +148,7 @@ class Compiled:
         order = topological_order(output)
         self.n_nodes = len(order)
         nodes, out = _trace(order, _preorder_rank(output), inputs)
-        self.program, self._out, self._n_v, row = _schedule(nodes, out, len(inputs))
+        self.program, self._out, row = _schedule(nodes, out, len(inputs))
         by_row = sorted((row[i], n.op, n.value) for i, n in enumerate(nodes) if n.op in ("param", "const"))
         self.parameters: list[Value] = [value for _, op, value in by_row if op == "param"]
         self.n_constants = len(by_row) - len(self.parameters)
@@ -156,7 +179,8 @@ class Compiled:
         self._tape = tape
         v, s, _ = tape
         if self._out.space == "v":
-            return v[self._out.index.start].copy()
+            (b, i, _, _), = self._out.parts
+            return v[b][i][0].copy()
         return np.full(x.shape[1], s[self._out.index.start, 0])
 
     def _first_error(self, x: np.ndarray, err: Exception) -> Exception:
@@ -192,25 +216,27 @@ class Compiled:
             raise ValueError("forward: a program without inputs needs no batch; evaluate the graph eagerly")
         return np.array(arrays, dtype=np.float64, ndmin=2)
 
-    def _run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+    def _run(self, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[tuple[Any, ...]]]:
         """Evaluate every instruction on the batch `x`; returns the registers and local derivatives."""
-        v = np.empty((self._n_v, x.shape[1]))
-        v[: len(x)] = x
+        v: list[Any] = [x]  # block 0: the inputs; then one block per instruction (None if per batch)
         s = self._s0.copy()
         s[: len(self.parameters)] = list(map(_data, self.parameters))
         s2 = s[:, None]  # (n_s, 1): broadcasts against (m, B) blocks of v
-        regs = {"v": v, "s": s2}
         tape: list[tuple[Any, ...]] = []
         for ins in self.program:
             if ins.op == "dot":
-                xb = _fetch(regs, ins.args[0])
+                xb = _fetch(v, s2, ins.args[0])
                 w = s[ins.args[1].index].reshape(ins.shape)
-                v[ins.out.index] = dot_v(w, xb, _fetch(regs, ins.args[2]) if len(ins.args) == 3 else None)
+                out = dot_v(w, xb, _fetch(v, s2, ins.args[2]) if len(ins.args) == 3 else None)
                 tape.append((w, xb))
             else:
-                out, *local = VECTOR[ins.op](*(_fetch(regs, a) for a in ins.args))
-                regs[ins.out.space][ins.out.index] = out
+                out, *local = VECTOR[ins.op](*(_fetch(v, s2, a) for a in ins.args))
                 tape.append(tuple(local))
+            if ins.out.space == "s":
+                s2[ins.out.index] = out
+                v.append(None)
+            else:
+                v.append(np.broadcast_to(out, (len(ins.out), x.shape[1])))
         return v, s2, tape
 
     # ---- backward --------------------------------------------------------------------------------
@@ -225,26 +251,30 @@ class Compiled:
         if self._tape is None:
             raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
         v, s2, tape = self._tape
-        batch = v.shape[1]
-        grads = {"v": np.zeros_like(v), "s": np.zeros_like(s2)}
-        gs = grads["s"][:, 0]  # flat view
+        batch = v[0].shape[1]
+        grads: list[Any] = [None] * len(v)  # per block of v, made on first use
+        gs2 = np.zeros_like(s2)
+        gs = gs2[:, 0]  # flat view
         seed = 1.0 / batch if reduction == "mean" else 1.0
-        grads[self._out.space][self._out.index] += seed if self._out.space == "v" else seed * batch
+        _accumulate(grads, gs2, v, self._out, np.full((1, batch), seed) if self._out.space == "v" else seed * batch)
         with np.errstate(all="ignore"):
-            for ins, local in zip(reversed(self.program), reversed(tape)):
-                g = grads[ins.out.space][ins.out.index]
+            for k in range(len(self.program) - 1, -1, -1):
+                ins, local = self.program[k], tape[k]
+                g = gs2[ins.out.index] if ins.out.space == "s" else grads[k + 1]
+                if g is None:  # nothing downstream depends on this block
+                    continue
                 if ins.op == "dot":
                     w, xb = local
-                    _accumulate(grads, ins.args[0], w.T @ g)
+                    _accumulate(grads, gs2, v, ins.args[0], w.T @ g)
                     _add(gs, ins.args[1].index, (g @ xb.T).ravel(), ins.args[1].unique)
                     if len(ins.args) == 3:
-                        _accumulate(grads, ins.args[2], g.sum(axis=1, keepdims=True))
+                        _accumulate(grads, gs2, v, ins.args[2], g.sum(axis=1, keepdims=True))
                     continue
                 for ref, d in zip(ins.args, local):
                     ga = g * d
                     if ref.space == "s" and ins.out.space == "v":
                         ga = ga.sum(axis=1, keepdims=True)
-                    _accumulate(grads, ref, ga)
+                    _accumulate(grads, gs2, v, ref, ga)
         for p, gp in zip(self.parameters, gs[: len(self.parameters)].tolist()):
             p.grad += gp
 
@@ -278,8 +308,14 @@ class Compiled:
 # ---- execution helpers --------------------------------------------------------------------------
 
 
-def _fetch(regs: dict[str, np.ndarray], ref: Ref) -> np.ndarray:
-    return regs[ref.space][ref.index]
+def _fetch(v: list[np.ndarray], s2: np.ndarray, ref: Ref) -> np.ndarray:
+    """The rows `ref` names: a view when they are a slice of one block, else a gathered copy."""
+    if ref.space == "s":
+        return s2[ref.index]
+    if len(ref.parts) == 1:
+        b, index, _, _ = ref.parts[0]
+        return v[b][index]
+    return np.concatenate([v[b][index] for b, index, _, _ in ref.parts])
 
 
 def _add(target: np.ndarray, index: Any, value: np.ndarray, unique: bool) -> None:
@@ -290,8 +326,25 @@ def _add(target: np.ndarray, index: Any, value: np.ndarray, unique: bool) -> Non
         np.add.at(target, index, value)
 
 
-def _accumulate(grads: dict[str, np.ndarray], ref: Ref, g: np.ndarray) -> None:
-    _add(grads[ref.space], ref.index, g, ref.unique)
+def _accumulate(grads: list[Any], gs2: np.ndarray, v: list[np.ndarray], ref: Ref, g: np.ndarray) -> None:
+    """Add the gradient block `g` (one row per row of `ref`) into the gradient registers.
+
+    A block of v gets its gradient array on first use: the incoming array itself when it covers the
+    whole block (it is a fresh result of this backward pass), else zeros to add into.
+    """
+    if ref.space == "s":
+        _add(gs2, ref.index, g, ref.unique)
+        return
+    offset = 0
+    for b, index, count, unique in ref.parts:
+        piece = g[offset : offset + count]
+        offset += count
+        if grads[b] is None:
+            if index is _ALL and piece.shape == v[b].shape:
+                grads[b] = piece
+                continue
+            grads[b] = np.zeros(v[b].shape)
+        _add(grads[b], index, piece, unique)
 
 
 # ---- tracing: graph -> program nodes ------------------------------------------------------------
@@ -362,8 +415,8 @@ def _trace_dot(node: Value, ids: dict[Value, int], nodes: list[_Node], add: Any,
 # ---- scheduling: program nodes -> instructions --------------------------------------------------
 
 
-def _schedule(nodes: list[_Node], out: int, n_in: int) -> tuple[list[Instruction], Ref, int, list[int]]:
-    """Group nodes into instructions and give every node a row; returns (program, output ref, |v|, rows).
+def _schedule(nodes: list[_Node], out: int, n_in: int) -> tuple[list[Instruction], Ref, list[int]]:
+    """Group nodes into instructions and give every node a row; returns (program, output ref, rows).
 
     Nodes with the same depth, primitive and operand kinds (and, for dots, the same operand vector) are
     independent of one another, so each such group is one instruction. Rows: v = inputs, then outputs
@@ -389,6 +442,7 @@ def _schedule(nodes: list[_Node], out: int, n_in: int) -> tuple[list[Instruction
         if row[i] < 0:
             row[i], counts[space] = counts[space], counts[space] + 1
 
+    where = [(0, i, n_in) for i in range(n_in)]  # v row -> (block, row in block, block size)
     for i, n in enumerate(nodes):
         if n.op == "input":
             row[i] = n.value
@@ -405,21 +459,21 @@ def _schedule(nodes: list[_Node], out: int, n_in: int) -> tuple[list[Instruction
     for block in blocks:
         first = nodes[block[0]]
         space = "v" if first.batch else "s"
-        start = counts[space]
+        operands = [[row[i] for i in operand] for operand in _operand_rows(nodes, block)]
         for i in block:
             place(i, space)
-        operands = [[row[i] for i in operand] for operand in _operand_rows(nodes, block)]
+        if space == "v":
+            where += [(len(program) + 1, j, len(block)) for j in range(len(block))]
+        target = Ref.of(space, [row[i] for i in block], where)
         if first.op == "dot":
             x, w, *b = operands
-            args = (Ref.of("v", x), Ref.of("s", w), *(Ref.of("s", r) for r in b))
-            shape = (len(block), len(w) // len(block))
-            program.append(Instruction("dot", Ref(space, slice(start, counts[space])), args, shape))
+            args = (Ref.of("v", x, where), Ref.of("s", w), *(Ref.of("s", r) for r in b))
+            program.append(Instruction("dot", target, args, (len(block), len(w) // len(block))))
         else:
-            args = tuple(Ref.of("v" if nodes[first.args[p]].batch else "s", r) for p, r in enumerate(operands))
-            program.append(Instruction(first.op, Ref(space, slice(start, counts[space])), args))
-    place(out, "v" if nodes[out].batch else "s")  # only an unused leaf can be unplaced here
-    out_ref = Ref("v" if nodes[out].batch else "s", slice(row[out], row[out] + 1))
-    return program, out_ref, counts["v"], row
+            kinds = ["v" if nodes[a].batch else "s" for a in first.args]
+            program.append(Instruction(first.op, target, tuple(map(Ref.of, kinds, operands, [where] * len(kinds)))))
+    out_ref = Ref.of("v" if nodes[out].batch else "s", [row[out]], where)
+    return program, out_ref, row
 
 
 _LEAVES = ("input", "param", "const")
