@@ -149,6 +149,7 @@ class Compiled:
         self.n_nodes = len(order)
         nodes, out = _trace(order, _preorder_rank(output), inputs)
         self.program, self._out, row = _schedule(nodes, out, len(inputs))
+        self._release = _last_uses(self.program, self._out)
         by_row = sorted((row[i], n.op, n.value) for i, n in enumerate(nodes) if n.op in ("param", "const"))
         self.parameters: list[Value] = [value for _, op, value in by_row if op == "param"]
         self.n_constants = len(by_row) - len(self.parameters)
@@ -176,11 +177,13 @@ class Compiled:
                 tape = self._run(x)
             except (ArithmeticError, ValueError) as e:
                 raise self._first_error(x, e) from None
-        self._tape = tape
+        self._tape, self._batch = tape, x.shape[1]
         v, s, _ = tape
         if self._out.space == "v":
             (b, i, _, _), = self._out.parts
-            return v[b][i][0].copy()
+            out = v[b][i][0].copy()
+            v[b] = v[b].shape
+            return out
         return np.full(x.shape[1], s[self._out.index.start, 0])
 
     def _first_error(self, x: np.ndarray, err: Exception) -> Exception:
@@ -223,7 +226,7 @@ class Compiled:
         s[: len(self.parameters)] = list(map(_data, self.parameters))
         s2 = s[:, None]  # (n_s, 1): broadcasts against (m, B) blocks of v
         tape: list[tuple[Any, ...]] = []
-        for ins in self.program:
+        for ins, release in zip(self.program, self._release):
             if ins.op == "dot":
                 xb = _fetch(v, s2, ins.args[0])
                 w = s[ins.args[1].index].reshape(ins.shape)
@@ -237,6 +240,8 @@ class Compiled:
                 v.append(None)
             else:
                 v.append(np.broadcast_to(out, (len(ins.out), x.shape[1])))
+            for b in release:  # blocks read for the last time (what backward needs is on the tape)
+                v[b] = v[b].shape
         return v, s2, tape
 
     # ---- backward --------------------------------------------------------------------------------
@@ -251,7 +256,7 @@ class Compiled:
         if self._tape is None:
             raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
         v, s2, tape = self._tape
-        batch = v[0].shape[1]
+        batch = self._batch
         grads: list[Any] = [None] * len(v)  # per block of v, made on first use
         gs2 = np.zeros_like(s2)
         gs = gs2[:, 0]  # flat view
@@ -263,6 +268,7 @@ class Compiled:
                 g = gs2[ins.out.index] if ins.out.space == "s" else grads[k + 1]
                 if g is None:  # nothing downstream depends on this block
                     continue
+                grads[k + 1] = None  # used up: free it before the next block's gradient is made
                 if ins.op == "dot":
                     w, xb = local
                     _accumulate(grads, gs2, v, ins.args[0], w.T @ g)
@@ -326,7 +332,7 @@ def _add(target: np.ndarray, index: Any, value: np.ndarray, unique: bool) -> Non
         np.add.at(target, index, value)
 
 
-def _accumulate(grads: list[Any], gs2: np.ndarray, v: list[np.ndarray], ref: Ref, g: np.ndarray) -> None:
+def _accumulate(grads: list[Any], gs2: np.ndarray, v: list[Any], ref: Ref, g: np.ndarray) -> None:
     """Add the gradient block `g` (one row per row of `ref`) into the gradient registers.
 
     A block of v gets its gradient array on first use: the incoming array itself when it covers the
@@ -340,10 +346,10 @@ def _accumulate(grads: list[Any], gs2: np.ndarray, v: list[np.ndarray], ref: Ref
         piece = g[offset : offset + count]
         offset += count
         if grads[b] is None:
-            if index is _ALL and piece.shape == v[b].shape:
+            if index is _ALL and piece.shape == v[b]:
                 grads[b] = piece
                 continue
-            grads[b] = np.zeros(v[b].shape)
+            grads[b] = np.zeros(v[b])
         _add(grads[b], index, piece, unique)
 
 
@@ -477,6 +483,22 @@ def _schedule(nodes: list[_Node], out: int, n_in: int) -> tuple[list[Instruction
 
 
 _LEAVES = ("input", "param", "const")
+
+
+def _last_uses(program: list[Instruction], out: Ref) -> list[list[int]]:
+    """For each instruction, the blocks of v read for the last time there (dropped after it in forward;
+    the output block is kept until forward returns it)."""
+    last: dict[int, int] = {}
+    for k, ins in enumerate(program):
+        for ref in ins.args:
+            for b, *_ in ref.parts:
+                last[b] = k
+    keep = {b for b, *_ in out.parts}
+    release: list[list[int]] = [[] for _ in program]
+    for b, k in last.items():
+        if b not in keep:
+            release[k].append(b)
+    return release
 
 
 def _operand_rows(nodes: list[_Node], block: list[int]) -> list[list[int]]:
