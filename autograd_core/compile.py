@@ -177,14 +177,16 @@ class Compiled:
                 tape = self._run(x)
             except (ArithmeticError, ValueError) as e:
                 raise self._first_error(x, e) from None
-        self._tape, self._batch = tape, x.shape[1]
-        v, s, _ = tape
+        v, s2, local = tape
         if self._out.space == "v":
-            (b, i, _, _), = self._out.parts
+            ((b, i, _, _),) = self._out.parts
             out = v[b][i][0].copy()
-            v[b] = v[b].shape
-            return out
-        return np.full(x.shape[1], s[self._out.index.start, 0])
+        else:
+            out = np.full(x.shape[1], s2[self._out.index.start, 0])
+        # backward needs only the tape and the shapes of the blocks: let the blocks go
+        self._tape = ([getattr(block, "shape", block) for block in v], s2, local)
+        self._batch = x.shape[1]
+        return out
 
     def _first_error(self, x: np.ndarray, err: Exception) -> Exception:
         """`err` names the first failing sample of the first failing instruction, but an earlier sample
@@ -222,6 +224,7 @@ class Compiled:
     def _run(self, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[tuple[Any, ...]]]:
         """Evaluate every instruction on the batch `x`; returns the registers and local derivatives."""
         v: list[Any] = [x]  # block 0: the inputs; then one block per instruction (None if per batch)
+        # a block read for the last time is replaced by its shape (what backward needs is on the tape)
         s = self._s0.copy()
         s[: len(self.parameters)] = list(map(_data, self.parameters))
         s2 = s[:, None]  # (n_s, 1): broadcasts against (m, B) blocks of v
@@ -240,7 +243,7 @@ class Compiled:
                 v.append(None)
             else:
                 v.append(np.broadcast_to(out, (len(ins.out), x.shape[1])))
-            for b in release:  # blocks read for the last time (what backward needs is on the tape)
+            for b in release:
                 v[b] = v[b].shape
         return v, s2, tape
 
@@ -255,13 +258,13 @@ class Compiled:
             raise ValueError(f"backward: reduction must be 'mean' or 'sum', got {reduction!r}")
         if self._tape is None:
             raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
-        v, s2, tape = self._tape
+        shapes, s2, tape = self._tape
         batch = self._batch
-        grads: list[Any] = [None] * len(v)  # per block of v, made on first use
+        grads: list[Any] = [None] * len(shapes)  # per block of v, made on first use
         gs2 = np.zeros_like(s2)
         gs = gs2[:, 0]  # flat view
         seed = 1.0 / batch if reduction == "mean" else 1.0
-        _accumulate(grads, gs2, v, self._out, np.full((1, batch), seed) if self._out.space == "v" else seed * batch)
+        _accumulate(grads, gs2, shapes, self._out, np.full((1, batch), seed) if self._out.space == "v" else seed * batch)
         with np.errstate(all="ignore"):
             for k in range(len(self.program) - 1, -1, -1):
                 ins, local = self.program[k], tape[k]
@@ -271,16 +274,16 @@ class Compiled:
                 grads[k + 1] = None  # used up: free it before the next block's gradient is made
                 if ins.op == "dot":
                     w, xb = local
-                    _accumulate(grads, gs2, v, ins.args[0], w.T @ g)
+                    _accumulate(grads, gs2, shapes, ins.args[0], w.T @ g)
                     _add(gs, ins.args[1].index, (g @ xb.T).ravel(), ins.args[1].unique)
                     if len(ins.args) == 3:
-                        _accumulate(grads, gs2, v, ins.args[2], g.sum(axis=1, keepdims=True))
+                        _accumulate(grads, gs2, shapes, ins.args[2], g.sum(axis=1, keepdims=True))
                     continue
                 for ref, d in zip(ins.args, local):
                     ga = g * d
                     if ref.space == "s" and ins.out.space == "v":
                         ga = ga.sum(axis=1, keepdims=True)
-                    _accumulate(grads, gs2, v, ref, ga)
+                    _accumulate(grads, gs2, shapes, ref, ga)
         for p, gp in zip(self.parameters, gs[: len(self.parameters)].tolist()):
             p.grad += gp
 
@@ -332,7 +335,7 @@ def _add(target: np.ndarray, index: Any, value: np.ndarray, unique: bool) -> Non
         np.add.at(target, index, value)
 
 
-def _accumulate(grads: list[Any], gs2: np.ndarray, v: list[Any], ref: Ref, g: np.ndarray) -> None:
+def _accumulate(grads: list[Any], gs2: np.ndarray, shapes: list[Any], ref: Ref, g: np.ndarray) -> None:
     """Add the gradient block `g` (one row per row of `ref`) into the gradient registers.
 
     A block of v gets its gradient array on first use: the incoming array itself when it covers the
@@ -346,10 +349,10 @@ def _accumulate(grads: list[Any], gs2: np.ndarray, v: list[Any], ref: Ref, g: np
         piece = g[offset : offset + count]
         offset += count
         if grads[b] is None:
-            if index is _ALL and piece.shape == v[b]:
+            if index is _ALL and piece.shape == shapes[b]:
                 grads[b] = piece
                 continue
-            grads[b] = np.zeros(v[b])
+            grads[b] = np.zeros(shapes[b])
         _add(grads[b], index, piece, unique)
 
 
