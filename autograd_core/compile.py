@@ -13,8 +13,13 @@ layer of neurons) become one matrix product W @ X, with W gathered from `s`. A `
 mix the two kinds some other way is lowered to `*` and `+` instructions.
 
 `forward` evaluates the program with the numpy twins of the primitives (`ops.VECTOR`), keeping each
-instruction's local derivatives; `backward` applies the chain rule to the program in reverse, a block
-at a time, and adds ∂(mean or sum of the outputs)/∂p into every parameter's `.grad`.
+instruction's local derivatives (the tape); `backward` applies the chain rule to the program in
+reverse, a block at a time, and adds ∂(mean or sum of the outputs)/∂p into every parameter's `.grad`.
+Memory: v lives as one (m, B) block per instruction, dropped after its last read, so a batch costs
+about what the tape holds (for an MLP: each layer's input and relu mask), like hand-written numpy.
+
+What is traced is the graph, not the Python that built it: a comparison or `if` on a Value's data
+was decided for the sample the graph was built with, and stays so for every sample of a batch.
 """
 
 from __future__ import annotations
@@ -119,6 +124,14 @@ def compile(output: Value, inputs: Iterable[Value]) -> Compiled:
     Every other leaf with a path to `output` is a parameter (its current `.data` is read on each
     `forward`), except `Constant`s (numbers met in expressions), whose values are fixed now. An input
     that `output` does not depend on is allowed: its column is checked and otherwise ignored.
+    Build the graph on a valid sample (e.g. the first row of the data): it is evaluated eagerly once.
+
+        >>> x, p = Value(1.0, label="x"), Value(0.5)
+        >>> program = compile((p * x).tanh(), [x])
+        >>> program.forward([0.0, 1.0, 2.0]).round(4)
+        array([0.    , 0.4621, 0.7616])
+        >>> program.backward("sum"); round(p.grad, 4)   # Σ x·(1 - tanh²(p·x))
+        1.6264
     """
     if not isinstance(output, Value):
         raise TypeError(f"compile: output must be a Value, got {type(output).__name__}")
@@ -294,15 +307,16 @@ class Compiled:
         p, c = len(self.parameters), self.n_constants
         consts = self._s0[p : p + c]
         shown = ", ".join(f"{k:g}" for k in consts[:6]) + (", …" if c > 6 else "")
+        n = len(self.inputs)
         lines = [
             f"compiled program: {self.n_nodes} graph nodes -> {self.n_instructions} instructions",
-            f"  v[0:{len(self.inputs)}]{'':<5} inputs ({names}), one row of samples each",
-            f"  s[0:{p}]{'':<4} parameters (read on every forward)",
+            f"     {f'v[0:{n}]':<11} : inputs ({names}), one row of samples each",
+            f"     {f's[0:{p}]':<11} : parameters, read on every forward",
         ]
         if c:
-            lines.append(f"  s[{p}:{p + c}]{'':<2} constants ({shown})")
+            lines.append(f"     {f's[{p}:{p + c}]':<11} : constants ({shown})")
         lines += [f"{i:>3}  {ins}" for i, ins in enumerate(self.program, 1)]
-        lines.append(f"  output: {self._out}")
+        lines.append(f"     output      : {self._out}")
         return "\n".join(lines)
 
     __str__ = listing
