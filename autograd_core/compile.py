@@ -94,7 +94,8 @@ class Instruction:
         if self.op == "dot":
             x, w, *b = self.args
             bias = f" + {b[0]}" if b else ""
-            return f"{self.out!s:<11} = dot        {w} ({self.shape[0]}×{self.shape[1]}) @ {x}{bias}"  # type: ignore[index]
+            m, k = self.shape  # type: ignore[misc]
+            return f"{self.out!s:<11} = dot        {w} ({m}×{k}) @ {x}{bias}"
         return f"{self.out!s:<11} = {self.op:<10} {', '.join(map(str, self.args))}"
 
 
@@ -277,7 +278,8 @@ class Compiled:
         gs2 = np.zeros_like(s2)
         gs = gs2[:, 0]  # flat view
         seed = 1.0 / batch if reduction == "mean" else 1.0
-        _accumulate(grads, gs2, shapes, self._out, np.full((1, batch), seed) if self._out.space == "v" else seed * batch)
+        seeds = np.full((1, batch), seed) if self._out.space == "v" else seed * batch  # d mean / d output
+        _accumulate(grads, gs2, shapes, self._out, seeds)
         with np.errstate(all="ignore"):
             for k in range(len(self.program) - 1, -1, -1):
                 ins, local = self.program[k], tape[k]

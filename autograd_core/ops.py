@@ -10,6 +10,11 @@ of the output with respect to each operand:
 `value.py` only turns these into graph nodes; `graph.py` multiplies the stored local derivatives by the
 upstream gradient (the chain rule). No derivative math lives anywhere else.
 
+Right after each scalar primitive comes its numpy twin `name_v`: the same formula over arrays (a
+whole batch of samples along the last axis), returning the value and the local derivatives the same
+way; `VECTOR` maps each op to its twin. `compile.py` replays graphs with them. A twin's domain errors
+have the scalar function's exception type and name the first offending sample.
+
 Domain errors are raised here, at forward time, before any node exists, so a failed operation leaves
 the graph and every gradient untouched. Conventions at points where a derivative is undefined:
 relu'(0) = 0 (as micrograd), abs'(0) = 0, d/dy x**y = 0 where x <= 0, sqrt'(0) = d/dx x**p at 0 = inf
@@ -233,7 +238,8 @@ def exp_v(x: Array) -> tuple[Array, Array]:
     out = np.exp(x)
     bad = np.isinf(out) & np.isfinite(x)
     if bad.any():
-        raise _batch_error(OverflowError, "exp(x)", "overflows a float (largest finite input is about 709.78)", bad, x=x)
+        raise _batch_error(OverflowError, "exp(x)", "overflows a float (largest finite input is about 709.78)",
+                           bad, x=x)
     return out, out
 
 
