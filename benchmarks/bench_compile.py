@@ -31,7 +31,8 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # bench.py, and this checkout's packages before any installed ones
 from bench import demo_step, engines, sk_make_moons  # noqa: E402  (also imports matplotlib, sklearn)
 
 import autograd_core  # noqa: E402
