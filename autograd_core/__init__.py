@@ -8,6 +8,7 @@
     7.0
 """
 
+from .compile import Compiled, compile
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .graph import topological_order, zero_grad
 from .ops import DomainError, ZeroDivisionDomainError
@@ -27,6 +28,8 @@ __all__ = [
     "zero_grad",
     "DomainError",
     "ZeroDivisionDomainError",
+    "compile",
+    "Compiled",
 ]
 
 __version__ = "0.1.0"
