@@ -5,7 +5,7 @@ fail if a primitive in `autograd_core.ops` has no entry, so a new primitive cann
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 
 class Ref(NamedTuple):
@@ -40,3 +40,20 @@ UNARY: dict[str, Ref] = {
     "relu": Ref(lambda x: max(0.0, x), ((-5, 5),), kink=0.0),
     "softplus": Ref(lambda x: math.log(1.0 + math.exp(x)), ((-20, 20),)),
 }
+
+
+VALUE_CALL: dict[str, Callable[..., Any]] = {  # how each primitive is reached from the public Value API
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+    "leaky_relu": lambda a, b: a.leaky_relu(b),
+    "neg": lambda a: -a,
+    "abs": lambda a: abs(a),
+}
+
+
+def apply_op(op: str, *args: Any) -> Any:
+    """Primitive `op` applied to Values through the public API (operator or method)."""
+    return VALUE_CALL[op](*args) if op in VALUE_CALL else getattr(args[0], op)()

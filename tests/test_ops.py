@@ -11,23 +11,7 @@ from hypothesis import strategies as st
 
 from autograd_core import Value, dot, ops
 
-from .reference import BINARY, UNARY, Ref
-
-VALUE_CALL = {  # how each primitive is reached from the public Value API
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "**": lambda a, b: a**b,
-    "leaky_relu": lambda a, b: a.leaky_relu(b),
-    "neg": lambda a: -a,
-    "abs": lambda a: abs(a),
-}
-
-
-def call(op: str, *args: Value) -> Value:
-    return VALUE_CALL[op](*args) if op in VALUE_CALL else getattr(args[0], op)()
-
+from .reference import BINARY, UNARY, Ref, apply_op
 
 def points(ref: Ref) -> st.SearchStrategy[tuple[float, ...]]:
     return st.tuples(*(st.floats(lo, hi, allow_nan=False) for lo, hi in ref.domains))
@@ -81,7 +65,7 @@ def test_local_derivatives_match_central_differences(op: str, prim, ref: Ref) ->
 def test_value_api_builds_one_node_and_backpropagates(op: str, prim, ref: Ref) -> None:
     xs = tuple((lo + hi) / 2 + 0.137 for lo, hi in ref.domains)
     leaves = [Value(x) for x in xs]
-    out = call(op, *leaves)
+    out = apply_op(op, *leaves)
     assert out._op == op
     assert out._prev == tuple(leaves)
     assert out.data == prim(*xs)[0]
