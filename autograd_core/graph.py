@@ -90,7 +90,10 @@ def backward(root: Value, grad: float = 1.0) -> None:
         if y is not None:  # binary
             x.grad += node._dx * g
             y.grad += node._dy * g
-        elif x.__class__ is tuple:  # n-ary (dot)
+        elif x.__class__ is tuple:  # n-ary (dot): a'(z) · ∂z/∂child
+            g *= node._dy
+            if g == 0.0:  # a dead ReLU: nothing flows to its operands
+                continue
             for child, d in zip(x, node._dx):
                 child.grad += d * g
         else:  # unary

@@ -7,7 +7,8 @@ graph is freed by reference counting alone):
     _op                    the primitive that made the node ("" for a leaf), a key of ops.UNARY/BINARY
     _x, _y                 the operands: None (leaf); a Value (unary: _y is None); two Values (binary);
                            or, for the fused n-ary "dot", a tuple of Values in _x
-    _dx, _dy               the local derivatives ∂out/∂_x, ∂out/∂_y (a tuple for "dot")
+    _dx, _dy               the local derivatives ∂out/∂_x, ∂out/∂_y; for "dot", _dx is the tuple of
+                           ∂z/∂operand and _dy the derivative of its fused activation (1.0 if none)
     _mark                  scratch for graph walks (graph.py), so a walk needs no hash set
 
 Keeping up to two operands inline (instead of a children tuple and a derivatives tuple) makes a
@@ -27,6 +28,7 @@ from .graph import backward as _backward
 __all__ = ["Value", "Constant", "dot"]
 
 _new = object.__new__
+_UNARY = ops.UNARY
 
 
 def _unary_method(op: str) -> Callable[[Value], Value]:
@@ -217,21 +219,41 @@ def _operands(seq: Iterable[Value | float], op: str) -> tuple[Value, ...]:
     return tuple(_lift(v, op) for v in t)
 
 
-def dot(ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Value | float | None = None) -> Value:
-    """Σ wᵢ·xᵢ (+ bias) as ONE node with all operands as children (the fused neuron pre-activation).
+FUSABLE = ("relu", "tanh", "sigmoid")  # activations `dot` can apply inside its one node
 
-    Numbers among the operands become Constants. Equal to `sum(w*x for w, x in zip(ws, xs)) + bias`
-    but builds one node instead of 2n, and its backward is one tight loop.
+
+def dot(
+    ws: Iterable[Value | float],
+    xs: Iterable[Value | float],
+    bias: Value | float | None = None,
+    activation: str | None = None,
+) -> Value:
+    """Σ wᵢ·xᵢ (+ bias), optionally through `activation` ("relu", "tanh" or "sigmoid"), as ONE node with
+    all operands as children: a whole neuron. Numbers among the operands become Constants.
+
+    Equal to `(sum(w*x for w, x in zip(ws, xs)) + bias).relu()` but builds one node instead of 2n + 1.
+    The node stores ∂z/∂operand (z = w·x + b) and the activation's derivative a'(z) separately, so
+    backward multiplies them on the fly and skips a dead ReLU's operands entirely. `_op` is "dot", or
+    e.g. "relu∘dot" with an activation.
     """
-    return dot_values(_operands(ws, "dot"), _operands(xs, "dot"), None if bias is None else _lift(bias, "dot"))
+    return dot_values(
+        _operands(ws, "dot"), _operands(xs, "dot"), None if bias is None else _lift(bias, "dot"), activation
+    )
 
 
-def dot_values(ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = None) -> Value:
+def dot_values(ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = None, activation: str | None = None) -> Value:
     """`dot` for operands already known to be Values (no checks): what `nn.Neuron` calls."""
     wd = [w.data for w in ws]
     xd = [x.data for x in xs]
     if bias is None:
-        out, local = ops.dot(wd, xd)
-        return _node(Value, out, "dot", (*ws, *xs), None, local, None)
-    out, local = ops.dot(wd, xd, bias.data)
-    return _node(Value, out, "dot", (*ws, *xs, bias), None, local, None)
+        z, local = ops.dot(wd, xd)
+        children = (*ws, *xs)
+    else:
+        z, local = ops.dot(wd, xd, bias.data)
+        children = (*ws, *xs, bias)
+    if activation is None:
+        return _node(Value, z, "dot", children, None, local, 1.0)
+    if activation not in FUSABLE:
+        raise ValueError(f"dot: activation must be one of {', '.join(FUSABLE)} or None; got {activation!r}")
+    out, da = _UNARY[activation](z)
+    return _node(Value, out, activation + "∘dot", children, None, local, da)

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
 from autograd_core import Value
-from autograd_core.value import Constant, dot_values
+from autograd_core.value import FUSABLE, Constant, dot_values
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 
@@ -109,11 +109,13 @@ class Neuron(Module):
         """The neuron on inputs that are already Values (Layer lifts them once for all its neurons)."""
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expected {len(self.w)} inputs, got {len(x)}")
+        a = self.activation
+        if self.fused and a in FUSABLE:  # the whole neuron is one node
+            return dot_values(self.w, x, self.b, a)
         if self.fused:
             act = dot_values(self.w, x, self.b)
         else:
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        a = self.activation
         if a == "relu":
             return act.relu()
         if a == "linear":

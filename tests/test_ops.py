@@ -122,3 +122,25 @@ def test_derivative_conventions_at_kinks() -> None:
     assert ops.pow(0.0, 0.5) == (0.0, math.inf, 0.0)
     assert ops.pow(-2.0, 3.0) == (-8.0, 12.0, 0.0)
     assert ops.pow(-2.0, 2.0)[1] == -4.0
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("bias", [0.75, -9.0])  # -9 makes the ReLU dead
+def test_dot_with_fused_activation_equals_the_composition(activation: str, bias: float) -> None:
+    def leaves() -> tuple[list[Value], list[Value], Value]:
+        return [Value(0.5), Value(-1.5), Value(2.0)], [Value(3.0), Value(0.25), Value(-1.0)], Value(bias)
+
+    ws, xs, b = leaves()
+    fused = dot(ws, xs, b, activation=activation)
+    assert fused._op == f"{activation}∘dot" and len(fused._prev) == 7
+    (fused * 3).backward()
+    ws2, xs2, b2 = leaves()
+    plain = getattr(dot(ws2, xs2, b2), activation)()
+    (plain * 3).backward()
+    assert fused.data == plain.data
+    assert [v.grad for v in (*ws, *xs, b)] == [v.grad for v in (*ws2, *xs2, b2)]
+
+
+def test_dot_rejects_unknown_activation() -> None:
+    with pytest.raises(ValueError, match="activation must be one of relu, tanh, sigmoid"):
+        dot([Value(1.0)], [Value(1.0)], activation="softmax")
