@@ -211,8 +211,9 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        x = as_values(x)
         nin = len(self.layers[0].neurons[0].w)
-        if hasattr(x, "__len__") and len(x) != nin:
+        if len(x) != nin:
             raise ValueError(f"MLP expected {nin} inputs, got {len(x)}")
         for layer in self.layers:
             x = layer(x)
