@@ -119,7 +119,7 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
             total += value.data * len(yb)
             if correct is not None:
                 right += sum(map(correct, outputs, yb))
-        history.loss.append(total / len(rows))
+        history.loss.append(value.data if full else total / len(rows))  # full batch: exactly its loss
         if correct is not None:
             history.accuracy.append(right / len(rows))
         if bar is not None:
