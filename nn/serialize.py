@@ -65,12 +65,12 @@ def load(model: Module, path: str | os.PathLike[str]) -> Module:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"no model file at {str(path)!r}") from None
+    except UnicodeDecodeError as e:
+        raise SerializationError(f"{str(path)!r} is not a UTF-8 text file ({e})") from None
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
         raise SerializationError(f"{str(path)!r} is not valid JSON ({e})") from None
-    except UnicodeDecodeError as e:
-        raise SerializationError(f"{str(path)!r} is not a text file ({e})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SerializationError(f"{str(path)!r} is not an {FORMAT} model file (no 'format': {FORMAT!r})")
     if doc.get("version") != VERSION:
