@@ -103,35 +103,37 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
     index = np.arange(len(rows))
     history = History()
     bar = _progress_bar(epochs) if progress else None
-    for epoch in range(epochs):
-        total = 0.0
-        right = 0
-        for idx, _ in ([(index, None)] if full else batches(index, index, batch_size, shuffle, rng)):
-            Xb = rows if full else [rows[i] for i in idx]
-            yb = labels if full else [labels[i] for i in idx]
-            optimizer.zero_grad()
-            value, outputs = batch_loss(model, Xb, yb, loss)
-            if not history.step_loss:  # first update: now the output type is known
-                correct = classifier(y, loss, outputs[0])
-            value.backward()
-            optimizer.step()
-            history.step_loss.append(value.data)
-            total += value.data * len(yb)
+    try:  # close the bar even when training stops with an exception (or Ctrl-C)
+        for epoch in range(epochs):
+            total = 0.0
+            right = 0
+            for idx, _ in ([(index, None)] if full else batches(index, index, batch_size, shuffle, rng)):
+                Xb = rows if full else [rows[i] for i in idx]
+                yb = labels if full else [labels[i] for i in idx]
+                optimizer.zero_grad()
+                value, outputs = batch_loss(model, Xb, yb, loss)
+                if not history.step_loss:  # first update: now the output type is known
+                    correct = classifier(y, loss, outputs[0])
+                value.backward()
+                optimizer.step()
+                history.step_loss.append(value.data)
+                total += value.data * len(yb)
+                if correct is not None:
+                    right += sum(map(correct, outputs, yb))
+            history.loss.append(value.data if full else total / len(rows))  # full batch: exactly its loss
             if correct is not None:
-                right += sum(map(correct, outputs, yb))
-        history.loss.append(value.data if full else total / len(rows))  # full batch: exactly its loss
-        if correct is not None:
-            history.accuracy.append(right / len(rows))
+                history.accuracy.append(right / len(rows))
+            if bar is not None:
+                stats = {"loss": f"{history.loss[-1]:.4f}"}
+                if history.accuracy:
+                    stats["acc"] = f"{history.accuracy[-1]:.3f}"
+                bar.set_postfix(stats, refresh=False)
+                bar.update()
+            if any([cb(epoch, history) for cb in callbacks]):
+                break
+    finally:
         if bar is not None:
-            stats = {"loss": f"{history.loss[-1]:.4f}"}
-            if history.accuracy:
-                stats["acc"] = f"{history.accuracy[-1]:.3f}"
-            bar.set_postfix(stats, refresh=False)
-            bar.update()
-        if any([cb(epoch, history) for cb in callbacks]):
-            break
-    if bar is not None:
-        bar.close()
+            bar.close()
     return history
 
 
