@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import math
+import numbers
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
 from autograd_core import Value
 from autograd_core.value import FUSABLE, Constant, dot_values
+
+from .initializers import INITIALIZERS, init_bound
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 
 RngLike = Union[random.Random, int, None]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
-INITS = ("uniform", "xavier", "he")
+INITS = tuple(INITIALIZERS)
 
 
 def make_rng(rng: RngLike) -> Any:
@@ -62,6 +64,50 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    def state_dict(self) -> dict[str, float]:
+        """{name: value} for every parameter, in `named_parameters()` order (a snapshot of `.data`)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter's `.data` from `state` (strict, all or nothing).
+
+        The keys must be exactly this model's parameter names and every value a single real number
+        (each parameter is a scalar). Otherwise ValueError/TypeError naming the offending keys, and the
+        model is left unchanged.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping name -> number, got {type(state).__name__}")
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        extra = [k for k in state if k not in params]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing {len(missing)} key(s): {_preview(missing)}")
+            if extra:
+                parts.append(f"unexpected {len(extra)} key(s): {_preview(extra)}")
+            raise ValueError(
+                f"state_dict does not match {type(self).__name__} with {len(params)} parameters "
+                f"(different architecture?): {'; '.join(parts)}"
+            )
+        values = {}
+        for name, v in state.items():
+            if getattr(v, "shape", ()) == () and hasattr(v, "item"):
+                v = v.item()  # numpy scalar / 0-d array
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                shape = getattr(v, "shape", None)
+                got = f"shape {shape}" if shape is not None else (
+                    f"a {type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__)
+                raise TypeError(f"state_dict[{name!r}]: parameter is a scalar, expected one real number, got {got}")
+            values[name] = float(v)
+        for name, p in params.items():
+            p.data = values[name]
+
+
+def _preview(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
 
 class Neuron(Module):
     """act(w·x + b). Weights U(−1, 1) (micrograd), or Xavier/He uniform; bias 0.
@@ -85,10 +131,8 @@ class Neuron(Module):
         activation = activation if activation is not None else ("relu" if nonlin else "linear")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
-        if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}; got {init!r}")
+        bound = init_bound(init, nin, fan_out)
         r = make_rng(rng)
-        bound = {"uniform": 1.0, "xavier": math.sqrt(6.0 / (nin + fan_out)), "he": math.sqrt(6.0 / nin)}[init]
         self.w = [Value(r.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0)
         self.activation = activation
@@ -144,6 +188,9 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         x = as_values(x)
+        nin = len(self.neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"Layer expected {nin} inputs, got {len(x)}")
         out = [n.forward(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -170,6 +217,10 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        x = as_values(x)
+        nin = len(self.layers[0].neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"MLP expected {nin} inputs, got {len(x)}")
         for layer in self.layers:
             x = layer(x)
         return x

@@ -1,0 +1,126 @@
+"""Losses: `loss(outputs, targets) -> Value`, the mean over the batch of a per-sample loss.
+
+`outputs` is a list of Values (one per sample; a single Value counts as a batch of one) or, for
+multi-output models, a list of lists of Values. `targets` are numbers: a list, tuple or numpy array.
+The mean is taken with one fused `dot` node (Σ (1/n)·ℓᵢ), so a batch of n adds one node, not n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_core import Value, dot
+
+__all__ = ["mse", "binary_cross_entropy", "hinge", "softmax_cross_entropy", "l2"]
+
+Outputs = Any  # Value | Sequence[Value] | Sequence[Sequence[Value]]
+Targets = Any  # number | Sequence[number] | numpy.ndarray
+
+
+def mean(terms: Sequence[Value]) -> Value:
+    """(1/n) Σ terms, as one node."""
+    n = len(terms)
+    return dot(terms, [1.0 / n] * n)
+
+
+def _batch(outputs: Outputs, targets: Targets, name: str) -> tuple[list[Any], list[Any]]:
+    """outputs and targets as equal-length, non-empty Python lists (targets as floats / lists of floats)."""
+    if isinstance(outputs, Value):
+        outputs = [outputs]
+    if isinstance(targets, np.ndarray):
+        targets = targets.tolist()
+    elif isinstance(targets, (int, float, np.number)):
+        targets = [targets]
+    outputs, targets = list(outputs), list(targets)
+    if not outputs:
+        raise ValueError(f"{name}: empty batch (no outputs)")
+    if len(outputs) != len(targets):
+        raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets")
+    return outputs, targets
+
+
+def _check_label_set(targets: Iterable[float], allowed: tuple[float, ...], name: str, hint: str) -> None:
+    bad = sorted({t for t in targets if t not in allowed})
+    if bad:
+        raise ValueError(f"{name}: targets must be in {set(allowed)}, got {bad[:5]}; {hint}")
+
+
+def mse(outputs: Outputs, targets: Targets) -> Value:
+    """Mean squared error (1/N) Σ (ŷ − y)² over all N output numbers in the batch.
+
+    For multi-output models each target is a sequence of the same length as the output.
+    """
+    outputs, targets = _batch(outputs, targets, "mse")
+    terms = []
+    for o, t in zip(outputs, targets):
+        if isinstance(o, Value):
+            terms.append((o - t) ** 2)
+        else:
+            if len(o) != len(t):
+                raise ValueError(f"mse: an output has {len(o)} numbers but its target has {len(t)}")
+            terms.extend((oi - ti) ** 2 for oi, ti in zip(o, t))
+    return mean(terms)
+
+
+def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
+    """Binary cross-entropy from logits z (not probabilities), labels y ∈ [0, 1]:
+
+        ℓ(z, y) = −y·log σ(z) − (1 − y)·log(1 − σ(z)) = softplus(z) − y·z
+
+    The right-hand form is exact and never overflows (softplus is stable), so z = ±1000 is fine.
+    Its gradient is ∂ℓ/∂z = σ(z) − y.
+    """
+    outputs, targets = _batch(outputs, targets, "binary_cross_entropy")
+    bad = [t for t in targets if not 0.0 <= t <= 1.0]
+    if bad:
+        raise ValueError(
+            f"binary_cross_entropy: targets must lie in [0, 1], got {bad[:5]}; for ±1 labels use (y + 1) / 2, "
+            "or the hinge loss"
+        )
+    return mean([z.softplus() - t * z for z, t in zip(outputs, targets)])
+
+
+def hinge(outputs: Outputs, targets: Targets) -> Value:
+    """Max-margin (hinge) loss, micrograd's: ℓ(s, y) = max(0, 1 − y·s) with labels y ∈ {−1, +1}."""
+    outputs, targets = _batch(outputs, targets, "hinge")
+    _check_label_set(targets, (-1.0, 1.0), "hinge", "for 0/1 labels use 2*y - 1")
+    return mean([(1.0 - t * s).relu() for s, t in zip(outputs, targets)])
+
+
+def softmax_cross_entropy(logits: Outputs, targets: Targets) -> Value:
+    """Cross-entropy of softmax(z) against class indices c:
+
+        ℓ(z, c) = −log softmax(z)_c = logsumexp(z) − z_c,   logsumexp(z) = m + log Σⱼ exp(zⱼ − m)
+
+    with m = maxⱼ zⱼ taken as a constant (the result does not depend on m), so no exp overflows.
+    Gradient: ∂ℓ/∂zⱼ = softmax(z)ⱼ − [j = c].
+    """
+    logits, targets = _batch(logits, targets, "softmax_cross_entropy")
+    terms = []
+    for z, c in zip(logits, targets):
+        if isinstance(z, Value) or not hasattr(z, "__len__"):
+            raise TypeError(
+                "softmax_cross_entropy: each output must be a list of logits (one per class), got "
+                f"{type(z).__name__}; give the model's last layer one output per class"
+            )
+        if c != int(c) or not 0 <= c < len(z):
+            raise ValueError(f"softmax_cross_entropy: target {c!r} is not a class index in 0..{len(z) - 1}")
+        m = max(float(zj) for zj in z)
+        exps = [(zj - m).exp() for zj in z]
+        lse = dot(exps, [1.0] * len(exps)).log() + m
+        terms.append(lse - z[int(c)])
+    return mean(terms)
+
+
+def l2(params: Iterable[Value]) -> Value:
+    """The squared L2 norm Σ p² of the parameters (a regulariser: add `alpha * l2(model.parameters())`).
+
+    micrograd's demo uses alpha = 1e-4. One node; its gradient is 2p for each parameter.
+    """
+    params = list(params)
+    if not params:
+        raise ValueError("l2: no parameters given")
+    return dot(params, params)

@@ -1,0 +1,230 @@
+"""Optimizers and gradient clipping, with PyTorch's update rules and default hyperparameters.
+
+Each optimizer keeps its per-parameter state (momentum buffers, moment estimates) in its own
+`state` dict, keyed by the parameter Value; nothing is stored on the Values themselves. `lr` is a
+float or a schedule `step -> lr` (see `nn.schedules`), called with the number of steps taken so far
+(0 for the first step). In the formulas below g is a parameter's gradient, p its value, t the step
+number counted from 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Union
+
+from autograd_core import Value
+
+__all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "clip_grad_norm", "clip_grad_value"]
+
+LR = Union[float, Callable[[int], float]]
+
+
+def _params(params: Iterable[Value], who: str) -> list[Value]:
+    params = list(params)
+    if not params:
+        raise ValueError(f"{who}: got an empty parameter list")
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"{who}: parameters must be Values, got {type(p).__name__}")
+    if len(set(params)) != len(params):
+        raise ValueError(f"{who}: a parameter is listed twice; it would be updated twice per step")
+    return params
+
+
+def _check(name: str, value: float, lo: float, hi: float = math.inf, hi_open: bool = False) -> float:
+    """value as a float in [lo, hi] (or [lo, hi)), else ValueError naming the hyperparameter."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value and (
+        value < hi if hi_open else value <= hi)
+    if not ok:
+        interval = f"[{lo}, {hi})" if hi_open else f"[{lo}, {hi}]"
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: holds the parameters, the learning rate (float or schedule) and the step count."""
+
+    def __init__(self, params: Iterable[Value], lr: LR) -> None:
+        self.params = _params(params, type(self).__name__)
+        if not callable(lr):
+            lr = _check("lr", lr, 0.0)
+        self.lr = lr
+        self.steps = 0
+        self.state: dict[Value, dict[str, float]] = {}
+
+    def current_lr(self) -> float:
+        """The learning rate the next `step()` will use: `lr`, or `lr(steps)` for a schedule."""
+        lr = self.lr
+        if not callable(lr):
+            return lr
+        value = lr(self.steps)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"the lr schedule returned {value!r} at step {self.steps}; expected a finite number >= 0")
+        return float(value)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's `.grad` to 0 (leaf grads accumulate across backward calls)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its `.grad`, then count the step."""
+        lr = self.current_lr()
+        self.steps += 1
+        for p in self.params:
+            self._update(p, lr)
+
+    def _update(self, p: Value, lr: float) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("params", "state", "steps"))
+        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum, Nesterov momentum and L2 weight decay:
+
+        g ← g + λp;   b ← g (first step), b ← μb + g;   d = g + μb (Nesterov) or b;   p ← p − lr·d
+
+    With momentum = 0: p ← p − lr·(g + λp).
+    """
+
+    def __init__(self, params: Iterable[Value], lr: LR = 1e-3, momentum: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        super().__init__(params, lr)
+        self.momentum = _check("momentum", momentum, 0.0)
+        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
+        if nesterov and self.momentum == 0.0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        self.nesterov = bool(nesterov)
+
+    def _update(self, p: Value, lr: float) -> None:
+        g = p.grad + self.weight_decay * p.data
+        mu = self.momentum
+        if mu:
+            s = self.state.get(p)
+            if s is None:
+                s = self.state[p] = {"momentum_buffer": g}
+            else:
+                s["momentum_buffer"] = mu * s["momentum_buffer"] + g
+            b = s["momentum_buffer"]
+            g = g + mu * b if self.nesterov else b
+        p.data -= lr * g
+
+
+class RMSProp(Optimizer):
+    """RMSProp (PyTorch's `RMSprop`): divide the step by a running root-mean-square of the gradient.
+
+        g ← g + λp;   v ← αv + (1 − α)g²;   (centered: ḡ ← αḡ + (1 − α)g, v̂ = v − ḡ²; else v̂ = v)
+        d = g / (√v̂ + ε);   momentum μ > 0: b ← μb + d, p ← p − lr·b;   else p ← p − lr·d
+    """
+
+    def __init__(self, params: Iterable[Value], lr: LR = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+        super().__init__(params, lr)
+        self.alpha = _check("alpha", alpha, 0.0, 1.0)
+        self.eps = _check("eps", eps, 0.0)
+        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
+        self.momentum = _check("momentum", momentum, 0.0)
+        self.centered = bool(centered)
+
+    def _update(self, p: Value, lr: float) -> None:
+        g = p.grad + self.weight_decay * p.data
+        a = self.alpha
+        s = self.state.get(p)
+        if s is None:
+            s = self.state[p] = {"square_avg": 0.0, "grad_avg": 0.0, "momentum_buffer": 0.0}
+        s["square_avg"] = v = a * s["square_avg"] + (1.0 - a) * g * g
+        if self.centered:
+            s["grad_avg"] = gbar = a * s["grad_avg"] + (1.0 - a) * g
+            v = v - gbar * gbar
+        d = g / (math.sqrt(v) + self.eps)
+        if self.momentum:
+            s["momentum_buffer"] = d = self.momentum * s["momentum_buffer"] + d
+        p.data -= lr * d
+
+
+class Adam(Optimizer):
+    """Adam: bias-corrected running means of the gradient and of its square.
+
+        g ← g + λp;   m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²   (amsgrad: v̄ = max(v̄, v), used for v)
+        p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+    """
+
+    decoupled = False  # AdamW decays the weights directly instead of adding λp to the gradient
+
+    def __init__(self, params: Iterable[Value], lr: LR = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_check("betas[0]", betas[0], 0.0, 1.0, hi_open=True),
+                      _check("betas[1]", betas[1], 0.0, 1.0, hi_open=True))
+        self.eps = _check("eps", eps, 0.0)
+        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
+        self.amsgrad = bool(amsgrad)
+
+    def step(self) -> None:
+        """One Adam update of every parameter (bias corrections computed once per step)."""
+        lr = self.current_lr()
+        self.steps += 1
+        b1, b2 = self.betas
+        step_size = lr / (1.0 - b1 ** self.steps)
+        sqrt_bc2 = math.sqrt(1.0 - b2 ** self.steps)
+        eps, wd, amsgrad = self.eps, self.weight_decay, self.amsgrad
+        state = self.state
+        for p in self.params:
+            g = p.grad
+            if wd:
+                if self.decoupled:
+                    p.data *= 1.0 - lr * wd
+                else:
+                    g = g + wd * p.data
+            s = state.get(p)
+            if s is None:
+                s = state[p] = {"exp_avg": 0.0, "exp_avg_sq": 0.0, "max_exp_avg_sq": 0.0}
+            s["exp_avg"] = m = b1 * s["exp_avg"] + (1.0 - b1) * g
+            s["exp_avg_sq"] = v = b2 * s["exp_avg_sq"] + (1.0 - b2) * g * g
+            if amsgrad:
+                s["max_exp_avg_sq"] = v = max(s["max_exp_avg_sq"], v)
+            p.data -= step_size * m / (math.sqrt(v) / sqrt_bc2 + eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): first p ← p·(1 − lr·λ), then the Adam
+    step on the raw gradient g. Default λ = 0.01, as PyTorch."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Value], lr: LR = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
+    """Scale all gradients together so their L2 norm ‖g‖ = √(Σ gᵢ²) is at most `max_norm`.
+
+    If ‖g‖ > max_norm every gᵢ is multiplied by max_norm / (‖g‖ + 1e-6) (PyTorch's rule). Returns ‖g‖
+    before clipping, the number to log when watching for exploding gradients.
+    """
+    params = list(params)
+    max_norm = _check("max_norm", max_norm, 0.0)
+    norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    coef = max_norm / (norm + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            p.grad *= coef
+    return norm
+
+
+def clip_grad_value(params: Iterable[Value], clip: float) -> None:
+    """Clamp each gradient to [−clip, clip] independently."""
+    clip = _check("clip", clip, 0.0)
+    for p in params:
+        g = p.grad
+        if g > clip:
+            p.grad = clip
+        elif g < -clip:
+            p.grad = -clip

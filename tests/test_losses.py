@@ -1,0 +1,160 @@
+"""nn.losses against hand-derived values, finite differences and PyTorch (float64) when installed."""
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd_core import Value, gradcheck
+from nn import binary_cross_entropy, hinge, l2, mse, softmax_cross_entropy
+
+
+def vals(xs):
+    return [Value(x) for x in xs]
+
+
+def test_mse_hand_value_and_gradient():
+    out = vals([1.0, 2.0, 4.0])
+    loss = mse(out, [1.0, 0.0, 1.0])
+    assert loss.data == pytest.approx((0 + 4 + 9) / 3)
+    loss.backward()
+    assert [o.grad for o in out] == pytest.approx([0.0, 2 * 2 / 3, 2 * 3 / 3])
+
+
+def test_mse_multi_output_means_over_all_numbers():
+    loss = mse([vals([1.0, 2.0]), vals([0.0, 0.0])], [[0.0, 0.0], [1.0, 1.0]])
+    assert loss.data == pytest.approx((1 + 4 + 1 + 1) / 4)
+    with pytest.raises(ValueError, match="2 numbers but its target has 1"):
+        mse([vals([1.0, 2.0])], [[0.0]])
+
+
+def test_targets_as_numpy_arrays_and_single_value():
+    out = vals([0.5, -0.5])
+    assert mse(out, np.array([1, 0])).data == mse(out, [1.0, 0.0]).data
+    assert hinge(out, np.array([1, -1])).data == hinge(out, [1, -1]).data
+    assert mse(Value(3.0), 1.0).data == 4.0
+
+
+def softplus(z):
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+def test_binary_cross_entropy_hand_values():
+    z, y = [0.0, 2.0, -1.0], [1, 0, 1]
+    ref = sum(-t * math.log(1 / (1 + math.exp(-zi))) - (1 - t) * math.log(1 - 1 / (1 + math.exp(-zi)))
+              for zi, t in zip(z, y)) / 3
+    out = vals(z)
+    loss = binary_cross_entropy(out, y)
+    assert loss.data == pytest.approx(ref, rel=1e-12)
+    loss.backward()  # dL/dz = (σ(z) − y) / n
+    assert [o.grad for o in out] == pytest.approx([(1 / (1 + math.exp(-zi)) - t) / 3 for zi, t in zip(z, y)])
+
+
+@pytest.mark.parametrize("z, y, expected, grad", [
+    (1000.0, 1, 0.0, 0.0), (1000.0, 0, 1000.0, 1.0), (-1000.0, 1, 1000.0, -1.0), (-1000.0, 0, 0.0, 0.0)])
+def test_binary_cross_entropy_is_stable_at_large_logits(z, y, expected, grad):
+    out = Value(z)
+    loss = binary_cross_entropy([out], [y])
+    loss.backward()
+    assert loss.data == pytest.approx(expected, abs=1e-12)
+    assert out.grad == pytest.approx(grad, abs=1e-12)
+
+
+def test_hinge_is_micrograds_max_margin():
+    s, y = [2.0, 0.5, -0.3, -2.0], [1, 1, 1, -1]
+    out = vals(s)
+    loss = hinge(out, y)
+    assert loss.data == pytest.approx((0 + 0.5 + 1.3 + 0) / 4)
+    loss.backward()
+    assert [o.grad for o in out] == pytest.approx([0.0, -0.25, -0.25, 0.0])
+
+
+def test_softmax_cross_entropy_hand_value_and_gradient():
+    z = vals([1.0, 2.0, 3.0])
+    loss = softmax_cross_entropy([z], [0])
+    lse = math.log(sum(math.exp(v) for v in (1, 2, 3)))
+    assert loss.data == pytest.approx(lse - 1.0, rel=1e-12)
+    loss.backward()
+    p = [math.exp(v - lse) for v in (1, 2, 3)]
+    assert [v.grad for v in z] == pytest.approx([p[0] - 1, p[1], p[2]], rel=1e-12)
+
+
+def test_softmax_cross_entropy_stable_for_huge_logits():
+    z = vals([1000.0, -1000.0, 999.0])
+    loss = softmax_cross_entropy([z], [2])
+    assert loss.data == pytest.approx(1000.0 + math.log1p(math.exp(-1.0)) - 999.0, rel=1e-12)
+    loss.backward()
+    assert all(math.isfinite(v.grad) for v in z)
+
+
+@pytest.mark.parametrize("loss, targets", [
+    (mse, [0.3, -1.0, 2.0]), (binary_cross_entropy, [1, 0, 0.25]), (hinge, [1, -1, 1])])
+def test_scalar_losses_gradcheck(loss, targets):
+    assert gradcheck(lambda *o: loss(list(o), targets), [0.4, -0.8, 0.3])
+
+
+def test_softmax_cross_entropy_gradcheck():
+    def f(*z):
+        return softmax_cross_entropy([list(z[:3]), list(z[3:])], [2, 0])
+
+    assert gradcheck(f, [0.1, -0.4, 0.9, 2.0, 1.0, -1.5])
+
+
+def test_l2_value_and_gradient():
+    ps = vals([1.0, -2.0, 3.0])
+    r = l2(ps)
+    assert r.data == 14.0
+    r.backward()
+    assert [p.grad for p in ps] == [2.0, -4.0, 6.0]
+
+
+def test_losses_match_torch_float64():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(0)
+    z = rng.normal(scale=3.0, size=6)
+    y01 = np.array([1, 0, 1, 1, 0, 0])
+    out = vals(z)
+    tz = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    for ours, theirs in [
+        (binary_cross_entropy(out, y01), F.binary_cross_entropy_with_logits(tz, torch.tensor(y01, dtype=torch.float64))),
+        (mse(out, y01), F.mse_loss(tz, torch.tensor(y01, dtype=torch.float64))),
+        (hinge(out, 2 * y01 - 1), torch.relu(1 - torch.tensor(2 * y01 - 1) * tz).mean()),
+    ]:
+        for o in out:
+            o.grad = 0.0
+        tz.grad = None
+        ours.backward()
+        theirs.backward()
+        assert ours.data == pytest.approx(theirs.item(), rel=1e-12)
+        assert [o.grad for o in out] == pytest.approx(tz.grad.tolist(), rel=1e-10, abs=1e-14)
+
+    logits = rng.normal(scale=5.0, size=(4, 3))
+    classes = [2, 0, 1, 2]
+    rows = [vals(r) for r in logits]
+    loss = softmax_cross_entropy(rows, classes)
+    loss.backward()
+    tl = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    ref = F.cross_entropy(tl, torch.tensor(classes))
+    ref.backward()
+    assert loss.data == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose([[v.grad for v in r] for r in rows], tl.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="2 outputs but 3 targets"):
+        mse(vals([1.0, 2.0]), [1, 2, 3])
+    with pytest.raises(ValueError, match="empty batch"):
+        mse([], [])
+    with pytest.raises(ValueError, match=r"2\*y - 1"):
+        hinge(vals([1.0, 2.0]), [0, 1])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        binary_cross_entropy(vals([1.0]), [-1])
+    with pytest.raises(ValueError, match="class index in 0..2"):
+        softmax_cross_entropy([vals([1.0, 2.0, 3.0])], [3])
+    with pytest.raises(ValueError, match="class index"):
+        softmax_cross_entropy([vals([1.0, 2.0, 3.0])], [0.5])
+    with pytest.raises(TypeError, match="list of logits"):
+        softmax_cross_entropy(vals([1.0, 2.0]), [0, 1])
+    with pytest.raises(ValueError, match="no parameters"):
+        l2([])
