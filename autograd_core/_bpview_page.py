@@ -3,7 +3,7 @@
 Kept apart from the Python logic so each reads on its own. The script holds no graph knowledge: every
 `<li>` of the step list says which SVG node is current (`data-node`), which nodes and edges to mark
 (`data-related`, `data-edges`); node `v{i}` shows its value from step i+1 and its gradient from
-step 2n−i (n nodes). Without scripts (e.g. a sandboxed notebook output) the page still shows the
+step 2n−i (n nodes); before that its `data`/`grad` text reads "data ?"/"grad ?". Without scripts (e.g. a sandboxed notebook output) the page still shows the
 final graph and every step as a list.
 """
 
@@ -24,13 +24,13 @@ h1 { font-size: 1.1rem; margin: 0 0 .4rem; font-weight: 600; }
 #slider { flex: 1 1 12rem; max-width: 32rem; }
 #step { font-variant-numeric: tabular-nums; min-width: 8rem; font-weight: 600; }
 main { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 1rem; padding: 1rem; }
-#graph { flex: 1 1 30rem; overflow: auto; max-height: 80vh; border: 1px solid #eee; }
+#graph { flex: 1 1 30rem; overflow: auto; max-height: 80vh; border: 1px solid #eee; min-width: 0; max-width: 100%; box-sizing: border-box; }
 #graph svg { display: block; }
 #graph.fit svg { max-width: 100%; height: auto; }
 #controls #zoom { font-size: .85rem; margin-left: auto; }
 #panel { flex: 0 1 24rem; min-width: 18rem; }
 main.stacked { flex-direction: column; align-items: stretch; }
-main.stacked #graph { flex: 0 0 auto; }
+main.stacked #graph { flex: 0 0 auto; max-height: 60vh; }
 main.stacked #panel { flex: 0 0 auto; display: flex; flex-wrap: wrap; gap: 0 2rem; }
 main.stacked #steps { flex: 1 1 30rem; }
 main.stacked .legend { flex: 0 1 20rem; margin-top: 0; border-top: 0; }
@@ -45,8 +45,10 @@ table.uses { border-collapse: collapse; margin-top: .6rem; font-size: .9rem; }
 table.uses th, table.uses td { border: 1px solid #ddd; padding: .15rem .4rem; text-align: right; }
 table.uses th:first-child, table.uses td:first-child { text-align: left; }
 .legend { font-size: .85rem; color: #555; margin-top: 1rem; border-top: 1px solid #eee; padding-top: .5rem; }
-.legend .key { white-space: nowrap; margin-right: .6rem; }
+.legend .key { display: block; margin-bottom: .2rem; }
+.legend p { margin: .4rem 0 0; }
 .swatch { display: inline-block; width: .8rem; height: .8rem; border: 3px solid; vertical-align: middle; margin-right: .2rem; }
+#graph text { font-family: Helvetica, sans-serif; font-size: 11px; }
 g.node text.unknown { fill: #aaa; }
 [data-phase=forward] g.node.current polygon, [data-phase=forward] g.node.current ellipse { stroke: var(--fwd); stroke-width: 4px; }
 [data-phase=backward] g.node.current polygon, [data-phase=backward] g.node.current ellipse { stroke: var(--bwd); stroke-width: 4px; }
@@ -72,8 +74,9 @@ JS = """
     (edges[g.getAttribute("data-edge")] = edges[g.getAttribute("data-edge")] || []).push(g);
   });
   function words(li, name) { return (li.getAttribute(name) || "").split(" ").filter(Boolean); }
+  box.querySelectorAll("text.data, text.grad").forEach(function (text) { text.full = text.textContent; });
   function field(text, known) {
-    text.textContent = text.getAttribute(known ? "data-full" : "data-empty");
+    text.textContent = known ? text.full : text.getAttribute("class").split(" ")[0] + " ?";
     text.classList.toggle("unknown", !known);
   }
   function scrollTo(g) {
@@ -137,11 +140,11 @@ JS = """
 """
 
 LEGEND = (
-    '<p class="legend"><span class="key"><span class="swatch" style="border-color: var(--fwd)"></span> value '
+    '<div class="legend"><span class="key"><span class="swatch" style="border-color: var(--fwd)"></span> value '
     'being computed (forward)</span> <span class="key"><span class="swatch" style="border-color: var(--bwd)">'
     '</span> gradient being completed (backward)</span> <span class="key"><span class="swatch" '
-    'style="border-color: var(--rel)"></span> the nodes it comes from</span>. Keys: ← → Home End. The address '
-    "ends in <code>#step=N</code>: copy it to link to a step.</p>"
+    'style="border-color: var(--rel)"></span> its inputs (forward), the nodes using it (backward)</span>'
+    "<p>Keys: ← → Home End. The address ends in <code>#step=N</code>: copy it to link to a step.</p></div>"
 )
 
 

@@ -204,18 +204,27 @@ def _steps(g: _Graph) -> list[Step]:
 # ---- the page ---------------------------------------------------------------------------------------
 
 
+_FONT = ("Helvetica,sans-Serif", "11.00")  # what record_graph's nodes get; the page's CSS restores it
+_FAST_LAYOUT_ABOVE = 150
+
+
 def _svg(g: _Graph, rankdir: str) -> str:
-    """The graph laid out by `dot`, as inline SVG: node groups get ids `v{i}`/`v{i}op`, their data and
-    grad texts the classes `data`/`grad`, edges a `data-edge="from>to"` key; namespaces, comments
-    and graphviz's internal titles are dropped (so the page holds no URL at all)."""
+    """The graph laid out by `dot`, as inline SVG: node groups get ids `v{i}`/`v{i}op` (titles become the
+    names), their data and grad texts the classes `data`/`grad`, edges a `data-edge="from>to"` key.
+    Namespaces, comments and graphviz's ids are dropped (so the page holds no URL at all)."""
 
     def fields(node: Value) -> list[str]:
         i = g.index[node]
         return [g.names[i], f"data {format_number(node.data)}", f"grad {format_number(g.grads[i])}"]
 
     drawing = record_graph(g.order[-1], g.order, fields, rankdir=rankdir)
+    if len(g.order) > _FAST_LAYOUT_ABOVE:
+        # Cap dot's network-simplex passes: a large, densely shared graph otherwise takes minutes.
+        drawing.attr("graph", nslimit="2", nslimit1="2")
     svg = ET.fromstring(drawing.pipe(format="svg"))  # GraphvizMissingError without `dot`
     for el in svg.iter():
+        if el.get("font-family") == _FONT[0] and el.get("font-size") == _FONT[1]:
+            del el.attrib["font-family"], el.attrib["font-size"]  # set once by the page's CSS
         el.tag = el.tag.rpartition("}")[2] if isinstance(el.tag, str) else el.tag
         for key in [k for k in el.attrib if k.startswith("{")]:
             el.attrib[key.rpartition("}")[2]] = el.attrib.pop(key)
@@ -232,8 +241,6 @@ def _svg(g: _Graph, rankdir: str) -> str:
             title.text = g.names[int(key[1:])]
             for text, word in zip(group.findall("text")[-2:], ("data", "grad")):
                 text.set("class", word)
-                text.set("data-full", text.text or "")
-                text.set("data-empty", f"{word} ?")
         elif kind == "edge":
             group.attrib.pop("id", None)
             group.set("data-edge", key.replace("->", ">"))
