@@ -3,8 +3,8 @@
 Kept apart from the Python logic so each reads on its own. The script holds no graph knowledge: every
 `<li>` of the step list says which SVG node is current (`data-node`), which nodes and edges to mark
 (`data-related`, `data-edges`); node `v{i}` shows its value from step i+1 and its gradient from
-step 2n−i (n nodes); before that its `data`/`grad` text reads "data ?"/"grad ?". Without scripts (e.g. a sandboxed notebook output) the page still shows the
-final graph and every step as a list.
+step 2n−i (n nodes); before that its `data`/`grad` text reads "data ?"/"grad ?". Without scripts
+(e.g. a sandboxed notebook output) the page still shows the final graph and every step as a list.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import html
 __all__ = ["render_page"]
 
 CSS = """
-:root { --fwd: #1f6fb4; --bwd: #c8202a; --rel: #f08c00; font-family: system-ui, "Segoe UI", Helvetica, Arial, sans-serif; }
+:root { --fwd: #1f6fb4; --bwd: #c8202a; --rel: #f08c00;
+        font-family: system-ui, "Segoe UI", Helvetica, Arial, sans-serif; }
 body { margin: 0; color: #222; background: #fff; }
-header { position: sticky; top: 0; z-index: 1; background: #fafafa; border-bottom: 1px solid #ddd; padding: .5rem 1rem; }
+header { position: sticky; top: 0; z-index: 1; background: #fafafa; border-bottom: 1px solid #ddd;
+         padding: .5rem 1rem; }
 h1 { font-size: 1.1rem; margin: 0 0 .4rem; font-weight: 600; }
 #controls { display: none; align-items: center; gap: .4rem; flex-wrap: wrap; }
 .js #controls { display: flex; }
@@ -24,7 +26,8 @@ h1 { font-size: 1.1rem; margin: 0 0 .4rem; font-weight: 600; }
 #slider { flex: 1 1 12rem; max-width: 32rem; }
 #step { font-variant-numeric: tabular-nums; min-width: 8rem; font-weight: 600; }
 main { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 1rem; padding: 1rem; }
-#graph { flex: 1 1 30rem; overflow: auto; max-height: 80vh; border: 1px solid #eee; min-width: 0; max-width: 100%; box-sizing: border-box; }
+#graph { flex: 1 1 30rem; overflow: auto; max-height: 80vh; border: 1px solid #eee;
+         min-width: 0; max-width: 100%; box-sizing: border-box; }
 #graph svg { display: block; }
 #graph.fit svg { max-width: 100%; height: auto; }
 #controls #zoom { font-size: .85rem; margin-left: auto; }
@@ -44,14 +47,18 @@ li.backward h2 { color: var(--bwd); }
 table.uses { border-collapse: collapse; margin-top: .6rem; font-size: .9rem; }
 table.uses th, table.uses td { border: 1px solid #ddd; padding: .15rem .4rem; text-align: right; }
 table.uses th:first-child, table.uses td:first-child { text-align: left; }
-.legend { font-size: .85rem; color: #555; margin-top: 1rem; border-top: 1px solid #eee; padding-top: .5rem; }
+.legend { font-size: .85rem; color: #555; margin-top: 1rem; border-top: 1px solid #eee;
+          padding-top: .5rem; }
 .legend .key { display: block; margin-bottom: .2rem; }
 .legend p { margin: .4rem 0 0; }
-.swatch { display: inline-block; width: .8rem; height: .8rem; border: 3px solid; vertical-align: middle; margin-right: .2rem; }
+.swatch { display: inline-block; width: .8rem; height: .8rem; border: 3px solid; vertical-align: middle;
+          margin-right: .2rem; }
 #graph text { font-family: Helvetica, sans-serif; font-size: 11px; }
 g.node text.unknown { fill: #aaa; }
-[data-phase=forward] g.node.current polygon, [data-phase=forward] g.node.current ellipse { stroke: var(--fwd); stroke-width: 4px; }
-[data-phase=backward] g.node.current polygon, [data-phase=backward] g.node.current ellipse { stroke: var(--bwd); stroke-width: 4px; }
+[data-phase=forward] g.node.current polygon,
+[data-phase=forward] g.node.current ellipse { stroke: var(--fwd); stroke-width: 4px; }
+[data-phase=backward] g.node.current polygon,
+[data-phase=backward] g.node.current ellipse { stroke: var(--bwd); stroke-width: 4px; }
 g.node.current text.data, [data-phase=backward] g.node.current text.grad { font-weight: bold; }
 g.node.related polygon, g.node.related ellipse { stroke: var(--rel); stroke-width: 2.5px; }
 [data-phase=forward] g.edge.active path { stroke: var(--fwd); stroke-width: 2.5px; }
@@ -170,7 +177,8 @@ def render_page(title: str, svg: str, items: str, last: int, wide: bool) -> str:
 <button id="next" type="button" title="next step (&#x2192;)">&#x25B6;</button>
 <button id="last" type="button" title="last step (End)">&#x25B6;|</button>
 <span id="step">step 0 / {last}</span>
-<button id="zoom" type="button" title="switch between fitting the graph to the page and its actual size">actual size</button>
+<button id="zoom" type="button" title="fit the graph to the page, or show it at its actual size">
+actual size</button>
 </nav>
 <noscript><p>Scripts are off here, so the graph shows the final values and gradients and every step is
 listed below. Open the saved page in a browser to step through it.</p></noscript>

@@ -86,10 +86,9 @@ def _names(order: list[Value]) -> list[str]:
     return names
 
 
-def _backward_uses(order: list[Value]) -> tuple[list[float], list[list[Use]]]:
+def _backward_uses(order: list[Value], index: dict[Value, int]) -> tuple[list[float], list[list[Use]]]:
     """Replay `graph.backward` (seed 1) without touching `.grad`: each node's gradient and the uses
     that summed into it, in the order the engine adds them (so the floats are bit-identical)."""
-    index = {node: i for i, node in enumerate(order)}
     grads = [0.0] * len(order)
     uses: list[list[Use]] = [[] for _ in order]
     grads[-1] += 1.0
@@ -157,7 +156,8 @@ def _backward_step(k: int, i: int, g: _Graph) -> Step:
         pname = wrap(g.names[use.parent])
         upstream = f"∂{root}/∂{pname}"
         symbolic.append(f"{upstream} · ∂{pname}/∂{name}")
-        formulas.append(f"{upstream} · {wrap_factor(local_text(parent._op, g.operand_names(parent), use.position))}")
+        local = local_text(parent._op, g.operand_names(parent), use.position)
+        formulas.append(f"{upstream} · {wrap_factor(local)}")
         numbers.append(f"{wrap(_num(use.upstream))} · {wrap(_num(use.local))}")
     lines = (
         f"{dname} = " + " + ".join(symbolic),
@@ -189,8 +189,9 @@ def _graph(root: Value) -> _Graph:
             "a page that large would be unreadable and slow. Draw it with draw_dot(root) instead, or view "
             "a smaller sub-graph (e.g. one neuron, or a model with fewer inputs)."
         )
-    grads, uses = _backward_uses(order)
-    return _Graph(order, _names(order), {node: i for i, node in enumerate(order)}, grads, uses)
+    index = {node: i for i, node in enumerate(order)}
+    grads, uses = _backward_uses(order, index)
+    return _Graph(order, _names(order), index, grads, uses)
 
 
 def _steps(g: _Graph) -> list[Step]:

@@ -29,7 +29,9 @@ from autograd_core.examples import logistic_graph, save_backprop_demo
 from autograd_core.formulas import FORMULAS, forward_text, local_text, wrap_factor
 from autograd_core.viz import format_number
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed (apt-get install graphviz)")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz 'dot' not installed (apt-get install graphviz)"
+)
 pytestmark = needs_dot
 
 
@@ -161,6 +163,15 @@ def test_unlabelled_nodes_and_constants_get_names():
     assert any(line.startswith("3 = ") for s in view.steps for line in s.lines)  # a constant by its value
 
 
+def test_a_single_leaf_and_multiline_labels():
+    view = backprop_view(Value(2.0, label="x"))
+    assert [s.phase for s in view.steps] == ["start", "forward", "backward"] and view.steps[2].grad == 1.0
+    two_lines = Value(1.0, label="first\nsecond")
+    page = backprop_view(two_lines.exp()).html
+    fields = re.findall(r'<text[^>]*class="(?:data|grad)"[^>]*>([^<]*)<', page)
+    assert fields == ["data 1.0000", "grad 2.7183", "data 2.7183", "grad 1.0000"]
+
+
 # ---- the page --------------------------------------------------------------------------------------
 
 
@@ -216,7 +227,7 @@ def test_save_and_notebook_repr(tmp_path):
 
 # ---- in a real browser -----------------------------------------------------------------------------
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), shutil.which("google-chrome")) if p), None)
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 needs_browser = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium not found (Debian: apt-get install chromium); browser tests skipped"
 )
