@@ -8,6 +8,7 @@
     7.0
 """
 
+from .backprop_view import BackpropView, GraphTooLargeError, backprop_view
 from .compile import Compiled, compile
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .graph import topological_order, zero_grad
@@ -23,6 +24,9 @@ __all__ = [
     "numerical_grad",
     "GradcheckError",
     "draw_dot",
+    "backprop_view",
+    "BackpropView",
+    "GraphTooLargeError",
     "GraphvizMissingError",
     "topological_order",
     "zero_grad",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .value import Value
 
-__all__ = ["topological_order", "backward", "zero_grad"]
+__all__ = ["topological_order", "backward", "zero_grad", "edges"]
 
 _walk_ids = count(1)
 
@@ -53,16 +53,17 @@ def _walk(root: Value, for_backward: bool) -> list[Value]:
         x = node._x
         if x is None:  # leaf
             continue
+        # operands pushed last-first, so the first operand is expanded (and emitted) first
         if x.__class__ is tuple:  # n-ary (dot)
-            for child in x:
+            for child in reversed(x):
                 if child._mark != done:
                     push(child)
             continue
-        if x._mark != done:
-            push(x)
         y = node._y
         if y is not None and y._mark != done:
             push(y)
+        if x._mark != done:
+            push(x)
     return order
 
 
@@ -98,6 +99,22 @@ def backward(root: Value, grad: float = 1.0) -> None:
                 child.grad += d * g
         else:  # unary
             x.grad += node._dx * g
+
+
+def edges(node: Value) -> tuple[tuple[Value, ...], tuple[float, ...], float]:
+    """(operands, local derivative for each, scale): what `backward` uses at `node`.
+
+    `backward` adds `local · (scale · node.grad)` to each operand's grad. The scale is 1.0 except for a
+    `dot` with a fused activation, where the locals are ∂z/∂operand and the scale is a'(z).
+    """
+    x = node._x
+    if x is None:
+        return (), (), 1.0
+    if x.__class__ is tuple:
+        return x, tuple(node._dx), node._dy
+    if node._y is None:
+        return (x,), (node._dx,), 1.0
+    return (x, node._y), (node._dx, node._dy), 1.0
 
 
 def zero_grad(root: Value) -> None:

@@ -7,6 +7,7 @@ the `dot` program is needed only to render (SVG/PNG, or inline in Jupyter); `.so
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .graph import topological_order
@@ -15,7 +16,7 @@ from .value import Constant, Value
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["draw_dot", "GraphvizMissingError", "format_number", "escape_label"]
+__all__ = ["draw_dot", "record_graph", "GraphvizMissingError", "format_number", "escape_label", "node_fill"]
 
 INSTALL_HINT = (
     "rendering needs the Graphviz 'dot' program, which was not found on PATH. Install it with "
@@ -81,28 +82,29 @@ def node_fill(node: Value, root: Value) -> str:
     return "white"
 
 
-def draw_dot(
-    root: Value, format: str = "svg", rankdir: str = "LR", show_grad: bool = True
+def record_graph(
+    root: Value,
+    order: Sequence[Value],
+    fields: Callable[[Value], Sequence[str]],
+    format: str = "svg",
+    rankdir: str = "LR",
 ) -> graphviz.Digraph:
-    """The graph under `root` as a `graphviz.Digraph`: `{label | data x | grad g}` records, op nodes
-    in between, edges child → op → parent. Render with `.render(...)`/`.pipe()`, or show it in Jupyter.
+    """The shared drawing: a `{field | field | ...}` record per node of `order` (fields as typed; they
+    are escaped here), a small node per op, edges child → op → parent.
+
+    Node ids are `v{i}` for `order[i]` and `v{i}op` for its op node, so callers can find them again
+    in the rendered SVG (`backprop_view` does).
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot takes a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be one of LR, RL, TB, BT; got {rankdir!r}")
     graph = _graph_class()(format=format, graph_attr={"rankdir": rankdir})
     graph.attr("node", fontname="Helvetica", fontsize="11")
-    order = topological_order(root)
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     for node in order:
         uid = ids[node]
-        fields = [escape_label(node.label), f"data {format_number(node.data)}"]
-        if show_grad:
-            fields.append(f"grad {format_number(node.grad)}")
         graph.node(
             uid,
-            label="{ " + " | ".join(fields) + " }",
+            label="{ " + " | ".join(escape_label(f) for f in fields(node)) + " }",
             shape="record",
             style="filled",
             fillcolor=node_fill(node, root),
@@ -113,3 +115,21 @@ def draw_dot(
             for child in node._prev:
                 graph.edge(ids[child], uid + "op")
     return graph
+
+
+def draw_dot(
+    root: Value, format: str = "svg", rankdir: str = "LR", show_grad: bool = True
+) -> graphviz.Digraph:
+    """The graph under `root` as a `graphviz.Digraph`: `{label | data x | grad g}` records, op nodes
+    in between, edges child → op → parent. Render with `.render(...)`/`.pipe()`, or show it in Jupyter.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot takes a Value, got {type(root).__name__}")
+
+    def fields(node: Value) -> list[str]:
+        shown = [node.label, f"data {format_number(node.data)}"]
+        if show_grad:
+            shown.append(f"grad {format_number(node.grad)}")
+        return shown
+
+    return record_graph(root, topological_order(root), fields, format=format, rankdir=rankdir)
