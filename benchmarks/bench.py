@@ -4,7 +4,8 @@ Run with `make bench` (or `python benchmarks/bench.py`). The garbage collector s
 matplotlib and scikit-learn are imported first, as in a user's notebook: micrograd's closures form
 reference cycles, and the cyclic collector's cost grows with everything else that lives in the process.
 
-Measured (best of several repeats; machines are noisy, so read ratios, not absolute times):
+Each engine runs its job several times back to back (its GC work amortised on its own clock), in rounds
+that alternate between the engines. Machines are noisy: read the ratios, not the absolute times.
   build     ns per op to build z = z*a + b chains (a fresh graph each repeat)
   backward  ns per node for .backward() on that graph
   memory    bytes per node of the built graph (tracemalloc)
@@ -66,14 +67,18 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t
 
 
-def interleaved(jobs: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
-    """Run each engine's job in turn, `repeats` rounds: a load burst on a shared machine then hits
-    both engines alike, so their ratio stays meaningful even when absolute times drift."""
+def rounds(jobs: dict[str, Callable[[], float]], n_rounds: int, per_round: int) -> dict[str, float]:
+    """Mean of each engine's job over `n_rounds` rounds of `per_round` back-to-back runs.
+
+    Within a round an engine runs alone, as in a user's loop, so the cyclic garbage collection its
+    runs trigger is counted on its own clock (amortised over the round); rounds alternate between the
+    engines, so a load burst on a shared machine hits both. Each round starts after gc.collect()."""
     samples: dict[str, list[float]] = {name: [] for name in jobs}
-    for _ in range(repeats):
+    for _ in range(n_rounds):
         for name, job in jobs.items():
-            samples[name].append(job())
-    return samples
+            gc.collect()
+            samples[name].extend(job() for _ in range(per_round))
+    return {name: sum(xs) / len(xs) for name, xs in samples.items()}
 
 
 def median(xs: list[float]) -> float:
@@ -176,18 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     steps = 5 if args.quick else 20
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n + 100))  # micrograd's topo sort recurses
     found = engines()
-    print("measuring (engines alternate in every round) ...", file=sys.stderr, flush=True)
-    # mean for build: the cyclic GC's work comes in bursts and is part of the cost; medians elsewhere
-    build = interleaved({k: build_job(V, n) for k, (V, _) in found.items()}, repeats)
-    back = interleaved({k: backward_job(V, n) for k, (V, _) in found.items()}, repeats)
+    print("measuring (engines alternate round by round) ...", file=sys.stderr, flush=True)
+    build = rounds({k: build_job(V, n) for k, (V, _) in found.items()}, 2, repeats)
+    back = rounds({k: backward_job(V, n) for k, (V, _) in found.items()}, 2, repeats)
     steps_fns = {k: demo_step(V, M) for k, (V, M) in found.items()}
-    step_times = interleaved(steps_fns, steps)
+    step_times = rounds(steps_fns, 2, steps)
     results = {
         k: {
-            "build ns/op": sum(build[k]) / len(build[k]),
-            "backward ns/node": median(back[k]),
+            "build ns/op": build[k],
+            "backward ns/node": back[k],
             "memory bytes/node": bench_memory(found[k][0], n),
-            "demo step ms": median(step_times[k]) * 1e3,
+            "demo step ms": step_times[k] * 1e3,
         }
         for k in found
     }

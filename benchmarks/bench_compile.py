@@ -61,7 +61,7 @@ def model_and_program(seed: int = 1337) -> tuple[Any, autograd_core.Compiled, au
     return model, hinge, autograd_core.compile(score, [x1, x2])
 
 
-def compiled_step(n: int = 100, fused_l2: bool = False) -> Callable[[int], float]:
+def compiled_step(n: int = 100, fused_l2: bool = False) -> Callable[[], float]:
     """One demo training step with the compiled hinge and the eager L2; returns its seconds.
 
     `fused_l2` builds the L2 term as one `dot(params, params)` node instead of the demo's
@@ -71,7 +71,10 @@ def compiled_step(n: int = 100, fused_l2: bool = False) -> Callable[[int], float
     X, y = moons(n)
     x1, x2 = X[:, 0].copy(), X[:, 1].copy()
 
-    def step(k: int) -> float:
+    k = 0  # the step number, for micrograd's learning-rate decay
+
+    def step() -> float:
+        nonlocal k
         t = time.perf_counter()
         data_loss = hinge.forward(x1, x2, y).mean()
         reg_loss = ALPHA * (autograd_core.dot(params, params) if fused_l2 else sum(p * p for p in params))
@@ -82,12 +85,13 @@ def compiled_step(n: int = 100, fused_l2: bool = False) -> Callable[[int], float
         for p in params:
             p.data -= learning_rate * p.grad
         step.last = data_loss + reg_loss.data  # type: ignore[attr-defined]
+        k += 1
         return time.perf_counter() - t
 
     return step
 
 
-def numpy_step(n: int = 100) -> Callable[[int], float]:
+def numpy_step(n: int = 100) -> Callable[[], float]:
     """The same step written by hand with numpy arrays (the limit for this design): W @ X layers."""
     model, _, _ = model_and_program()
     layers = [(np.array([[w.data for w in nr.w] for nr in layer.neurons]),
@@ -95,7 +99,10 @@ def numpy_step(n: int = 100) -> Callable[[int], float]:
     X, y = moons(n)
     X = X.T.copy()
 
-    def step(k: int) -> float:
+    k = 0  # the step number, for micrograd's learning-rate decay
+
+    def step() -> float:
+        nonlocal k
         t = time.perf_counter()
         acts, h = [X], X
         for i, (W, b) in enumerate(layers):
@@ -115,14 +122,15 @@ def numpy_step(n: int = 100) -> Callable[[int], float]:
             W -= learning_rate * gW
             b -= learning_rate * gb
         step.last = loss  # type: ignore[attr-defined]
+        k += 1
         return time.perf_counter() - t
 
     return step
 
 
-def timing(step: Callable[[int], float], steps: int) -> tuple[float, float]:
+def timing(step: Callable[[], float], steps: int) -> tuple[float, float]:
     """(median, best) ms per step over `steps` steps (the best is the least disturbed by other load)."""
-    times = sorted(step(k) for k in range(steps))
+    times = sorted(step() for _ in range(steps))
     return times[len(times) // 2] * 1e3, times[0] * 1e3
 
 
@@ -143,14 +151,14 @@ def program_bytes() -> int:
     return used
 
 
-def peak_bytes(step: Callable[[int], float]) -> int:
+def peak_bytes(step: Callable[[], float]) -> int:
     """Peak memory above the starting point during one step (tracemalloc sees numpy's buffers)."""
-    step(0)
+    step()
     gc.collect()
     tracemalloc.start()
     tracemalloc.reset_peak()
     before = tracemalloc.get_traced_memory()[0]
-    step(1)
+    step()
     peak = tracemalloc.get_traced_memory()[1] - before
     tracemalloc.stop()
     return peak

@@ -2,8 +2,9 @@
 
 Trains MLP(2, [16, 16, 1]) for 100 steps of full-batch gradient descent on the max-margin loss with
 L2 regularisation (micrograd's demo.ipynb), printing progress, then writes
-  out/graph.svg     the graph of one neuron o = tanh(w·x + b), every node labelled
-  out/loss.png      loss and accuracy per step
+  out/graph.svg       the graph of one neuron o = tanh(w·x + b), every node labelled
+  out/loss.png        loss and accuracy per step
+  out/backprop.html   logistic regression u = w·x + b → p = σ(u) → L = −log p, backward step by step
 Run: python -m nn.demo [--steps N] [--out DIR]
 """
 
@@ -15,6 +16,7 @@ import random
 import time
 
 from autograd_core import Value, draw_dot
+from autograd_core.examples import save_backprop_demo
 
 from .data import make_moons
 from .module import MLP
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         f.write(draw_dot(neuron_graph()).pipe(format="svg"))
     curve = os.path.join(args.out, "loss.png")
     plot(losses, accuracies, curve)
-    print(f"wrote {graph} and {curve}")
+    page = save_backprop_demo(os.path.join(args.out, "backprop.html"))
+    print(f"wrote {graph}, {curve} and {page} (open it in a browser and step through backprop)")
     return 0
 
 
