@@ -158,3 +158,27 @@ def test_bad_inputs():
         softmax_cross_entropy(vals([1.0, 2.0]), [0, 1])
     with pytest.raises(ValueError, match="no parameters"):
         l2([])
+
+
+def test_hinge_plus_l2_is_micrograds_demo_loss():
+    """micrograd's demo: mean of relu(1 − yᵢ·sᵢ) plus 1e-4·Σ p², on identical weights and data."""
+    import random
+
+    mg = pytest.importorskip("micrograd.nn")
+    from nn import MLP, make_moons
+
+    X, y = make_moons(30, noise=0.1, seed=0)
+    y = 2 * y - 1
+    random.seed(3)
+    ours = MLP(2, [8, 1])
+    random.seed(3)
+    theirs = mg.MLP(2, [8, 1])
+    scores = [theirs(list(map(float, x))) for x in X]
+    losses = [(1 + -int(yi) * si).relu() for yi, si in zip(y, scores)]
+    ref = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in theirs.parameters())
+    ref.backward()
+    loss = hinge([ours(x) for x in X], y) + 1e-4 * l2(ours.parameters())
+    loss.backward()
+    assert loss.data == pytest.approx(ref.data, rel=1e-12)
+    np.testing.assert_allclose([p.grad for p in ours.parameters()], [p.grad for p in theirs.parameters()],
+                               rtol=1e-10, atol=1e-14)
