@@ -35,8 +35,20 @@ def test_targets_as_numpy_arrays_and_single_value():
     assert mse(Value(3.0), 1.0).data == 4.0
 
 
-def softplus(z):
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+@pytest.mark.parametrize("loss, label, dt", [
+    (mse, 0.25, -2 * (0.7 - 0.25)),  # ∂/∂t (s − t)² = −2(s − t)
+    (binary_cross_entropy, 0.25, -0.7),  # ∂/∂t (softplus(s) − t·s) = −s
+    (hinge, -1.0, -0.7),  # ∂/∂t relu(1 − t·s) = −s where 1 − t·s > 0
+])
+def test_targets_may_be_values(loss, label, dt):
+    """A target given as a Value is a graph input: same loss, and it receives a gradient."""
+    s, t = Value(0.7), Value(label)
+    value = loss([s], [t])
+    assert value.data == loss([Value(0.7)], [label]).data
+    value.backward()
+    assert t.grad == pytest.approx(dt, rel=1e-12)
+    with pytest.raises(TypeError, match="class indices"):
+        softmax_cross_entropy([vals([1.0, 2.0])], [Value(1.0)])
 
 
 def test_binary_cross_entropy_hand_values():
