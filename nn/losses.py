@@ -2,6 +2,8 @@
 
 `outputs` is a list of Values (one per sample; a single Value counts as a batch of one) or, for
 multi-output models, a list of lists of Values. `targets` are numbers: a list, tuple or numpy array.
+Targets may also be Values (except class indices), so a per-sample loss can be built with the target
+as a graph input, e.g. to trace it once with `autograd_core.compile`.
 The mean is taken with one fused `dot` node (Σ (1/n)·ℓᵢ), so a batch of n adds one node, not n.
 """
 
@@ -43,7 +45,7 @@ def _batch(outputs: Outputs, targets: Targets, name: str) -> tuple[list[Any], li
 
 
 def _check_label_set(targets: Iterable[float], allowed: tuple[float, ...], name: str, hint: str) -> None:
-    bad = sorted({t for t in targets if t not in allowed})
+    bad = sorted({float(t) for t in targets if float(t) not in allowed})
     if bad:
         raise ValueError(f"{name}: targets must be in {set(allowed)}, got {bad[:5]}; {hint}")
 
@@ -74,7 +76,7 @@ def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
     Its gradient is ∂ℓ/∂z = σ(z) − y.
     """
     outputs, targets = _batch(outputs, targets, "binary_cross_entropy")
-    bad = [t for t in targets if not 0.0 <= t <= 1.0]
+    bad = [float(t) for t in targets if not 0.0 <= float(t) <= 1.0]
     if bad:
         raise ValueError(
             f"binary_cross_entropy: targets must lie in [0, 1], got {bad[:5]}; for ±1 labels use (y + 1) / 2, "
@@ -106,6 +108,8 @@ def softmax_cross_entropy(logits: Outputs, targets: Targets) -> Value:
                 "softmax_cross_entropy: each output must be a list of logits (one per class), got "
                 f"{type(z).__name__}; give the model's last layer one output per class"
             )
+        if isinstance(c, Value):
+            raise TypeError("softmax_cross_entropy: targets are class indices (ints), not Values")
         if c != int(c) or not 0 <= c < len(z):
             raise ValueError(f"softmax_cross_entropy: target {c!r} is not a class index in 0..{len(z) - 1}")
         m = max(float(zj) for zj in z)

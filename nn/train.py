@@ -54,6 +54,8 @@ def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"X and y have different lengths: {len(X)} samples but {len(y)} labels")
     if len(X) == 0:
         raise ValueError("X and y are empty")
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold numbers (class indices, ±1/0-1 labels or targets), got dtype {y.dtype}")
     return X, y
 
 

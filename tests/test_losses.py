@@ -35,8 +35,20 @@ def test_targets_as_numpy_arrays_and_single_value():
     assert mse(Value(3.0), 1.0).data == 4.0
 
 
-def softplus(z):
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+@pytest.mark.parametrize("loss, label, dt", [
+    (mse, 0.25, -2 * (0.7 - 0.25)),  # ∂/∂t (s − t)² = −2(s − t)
+    (binary_cross_entropy, 0.25, -0.7),  # ∂/∂t (softplus(s) − t·s) = −s
+    (hinge, -1.0, -0.7),  # ∂/∂t relu(1 − t·s) = −s where 1 − t·s > 0
+])
+def test_targets_may_be_values(loss, label, dt):
+    """A target given as a Value is a graph input: same loss, and it receives a gradient."""
+    s, t = Value(0.7), Value(label)
+    value = loss([s], [t])
+    assert value.data == loss([Value(0.7)], [label]).data
+    value.backward()
+    assert t.grad == pytest.approx(dt, rel=1e-12)
+    with pytest.raises(TypeError, match="class indices"):
+        softmax_cross_entropy([vals([1.0, 2.0])], [Value(1.0)])
 
 
 def test_binary_cross_entropy_hand_values():
@@ -158,3 +170,27 @@ def test_bad_inputs():
         softmax_cross_entropy(vals([1.0, 2.0]), [0, 1])
     with pytest.raises(ValueError, match="no parameters"):
         l2([])
+
+
+def test_hinge_plus_l2_is_micrograds_demo_loss():
+    """micrograd's demo: mean of relu(1 − yᵢ·sᵢ) plus 1e-4·Σ p², on identical weights and data."""
+    import random
+
+    mg = pytest.importorskip("micrograd.nn")
+    from nn import MLP, make_moons
+
+    X, y = make_moons(30, noise=0.1, seed=0)
+    y = 2 * y - 1
+    random.seed(3)
+    ours = MLP(2, [8, 1])
+    random.seed(3)
+    theirs = mg.MLP(2, [8, 1])
+    scores = [theirs(list(map(float, x))) for x in X]
+    losses = [(1 + -int(yi) * si).relu() for yi, si in zip(y, scores)]
+    ref = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in theirs.parameters())
+    ref.backward()
+    loss = hinge([ours(x) for x in X], y) + 1e-4 * l2(ours.parameters())
+    loss.backward()
+    assert loss.data == pytest.approx(ref.data, rel=1e-12)
+    np.testing.assert_allclose([p.grad for p in ours.parameters()], [p.grad for p in theirs.parameters()],
+                               rtol=1e-10, atol=1e-14)

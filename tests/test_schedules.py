@@ -1,7 +1,5 @@
 """nn.schedules: values by hand and against torch.optim.lr_scheduler; argument checks."""
 
-import math
-
 import pytest
 
 from nn import constant, cosine, exponential_decay, inverse_time_decay, step_decay

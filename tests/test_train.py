@@ -158,5 +158,7 @@ def test_fit_bad_input():
         fit(model, np.zeros((5, 3)), np.zeros(5), mse, opt, epochs=1, progress=False)
     with pytest.raises(TypeError, match="must return a Value"):
         fit(model, np.zeros((5, 2)), np.zeros(5), lambda o, t: 0.0, opt, epochs=1, progress=False)
+    with pytest.raises(TypeError, match="y must hold numbers"):
+        fit(model, np.zeros((2, 2)), np.array(["a", "b"]), mse, opt, epochs=1, progress=False)
     with pytest.raises(ValueError, match="empty"):
         fit(model, np.zeros((0, 2)), np.zeros(0), mse, opt, epochs=1, progress=False)
