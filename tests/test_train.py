@@ -6,6 +6,8 @@ import sys
 import numpy as np
 import pytest
 
+import nn
+
 from nn import (MLP, SGD, Adam, binary_cross_entropy, fit, hinge, l2, make_moons, make_yinyang, mse, predict,
                 softmax_cross_entropy)
 
@@ -162,3 +164,43 @@ def test_fit_bad_input():
         fit(model, np.zeros((2, 2)), np.array(["a", "b"]), mse, opt, epochs=1, progress=False)
     with pytest.raises(ValueError, match="empty"):
         fit(model, np.zeros((0, 2)), np.zeros(0), mse, opt, epochs=1, progress=False)
+
+
+# ---- fit(compiled=True) ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+@pytest.mark.parametrize("loss_name", ["hinge", "binary_cross_entropy", "mse"])
+def test_compiled_fit_matches_eager_fit(loss_name: str, batch_size: int | None) -> None:
+    """Same data, same initial weights, same batches: the same losses and weights to 1e-9."""
+    X, y = nn.make_moons(48, noise=0.1, seed=3)
+    if loss_name == "hinge":
+        y = 2 * y - 1
+    base = getattr(nn, loss_name)
+    results = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [6, 6, 1], rng=5)
+        loss = lambda o, t, model=model: base(o, t) + 1e-3 * nn.l2(model.parameters())  # noqa: E731
+        opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        history = nn.fit(model, X, y, loss, opt, epochs=4, batch_size=batch_size, progress=False, seed=0,
+                         compiled=compiled)
+        results.append((history, [p.data for p in model.parameters()]))
+    (eager, w_eager), (comp, w_comp) = results
+    assert comp.step_loss == pytest.approx(eager.step_loss, rel=1e-9, abs=1e-12)
+    assert comp.loss == pytest.approx(eager.loss, rel=1e-9, abs=1e-12)
+    assert comp.accuracy == eager.accuracy
+    assert w_comp == pytest.approx(w_eager, rel=1e-9, abs=1e-12)
+
+
+def test_compiled_fit_falls_back_with_a_warning() -> None:
+    X, y = nn.make_yinyang(30, seed=0)
+    model = nn.MLP(2, [4, 3], rng=0)
+    with pytest.warns(RuntimeWarning, match="one output"):
+        history = nn.fit(model, X, y, nn.softmax_cross_entropy, nn.Adam(model.parameters()), epochs=2,
+                         progress=False, compiled=True)
+    assert len(history.loss) == 2  # trained eagerly all the same
+    Xm, ym = nn.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], rng=0)
+    summed = lambda o, t: nn.mse(o, t) * len(o)  # noqa: E731  (a sum, not a mean, over the batch)
+    with pytest.warns(RuntimeWarning, match="not the batch mean"):
+        nn.fit(model, Xm, ym, summed, nn.SGD(model.parameters(), lr=0.01), epochs=1, progress=False, compiled=True)
