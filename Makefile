@@ -1,6 +1,7 @@
 # Two commands from a fresh clone: `make demo` and `make test`. Each creates (or reuses) a virtualenv
 # in .venv, installs what it needs, then runs. `make bench` compares with micrograd; `make notebooks`
-# re-executes the teaching notebooks in place.
+# re-executes the teaching notebooks in place. `make demo DEMO_ARGS=--compiled` trains with the compiled
+# batch mode; `make bench BENCH_ARGS=--quick` is a shorter benchmark run.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -34,14 +35,17 @@ system-deps:
 	  fi; \
 	fi
 
+DEMO_ARGS ?=
 demo: system-deps $(VENV)/.installed-notebooks
-	$(PY) -m nn.demo
+	$(PY) -m nn.demo $(DEMO_ARGS)
 
 test: system-deps $(VENV)/.installed-dev+notebooks
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-bench
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_compile.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_fit.py
 
 notebooks: system-deps $(VENV)/.installed-dev+notebooks
 	$(PY) notebooks/run_notebooks.py

@@ -5,7 +5,7 @@ L2 regularisation (micrograd's demo.ipynb), printing progress, then writes
   out/graph.svg       the graph of one neuron o = tanh(w·x + b), every node labelled
   out/loss.png        loss and accuracy per step
   out/backprop.html   logistic regression u = w·x + b → p = σ(u) → L = −log p, backward step by step
-Run: python -m nn.demo [--steps N] [--out DIR]
+Run: python -m nn.demo [--steps N] [--out DIR] [--compiled]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import random
 import time
 
-from autograd_core import Value, draw_dot
+from autograd_core import Value, compile, draw_dot
 from autograd_core.examples import save_backprop_demo
 
 from .data import make_moons
@@ -41,35 +41,49 @@ def neuron_graph() -> Value:
     return o
 
 
-def train(steps: int = 100, data_seed: int = 0, seed: int = 1337) -> tuple[MLP, list[float], list[float]]:
+def train(steps: int = 100, data_seed: int = 0, seed: int = 1337, compiled: bool = False) -> tuple[MLP, list[float], list[float]]:
     """micrograd's demo loop; returns the model and the loss and accuracy of every step.
 
     `seed` seeds Python's `random`, which draws the weights as in micrograd (`random.seed(1337)`);
     `data_seed` seeds the moons (micrograd used scikit-learn's generator, so its points differ).
+    With `compiled`, the per-sample hinge loss is traced once into a batched numpy program
+    (`autograd_core.compile`) and the L2 term stays an ordinary graph; both add into the same `.grad`.
     """
     X, y = make_moons(n_samples=100, noise=0.1, seed=data_seed)
     y = y * 2 - 1  # labels ±1 for the max-margin loss
     random.seed(seed)
     model = MLP(2, [16, 16, 1])
-    print(f"training {model.__class__.__name__}(2, [16, 16, 1]) ({len(model.parameters())} parameters) on moons, {steps} steps")
+    mode = "compiled batch mode" if compiled else "eager"
+    print(f"training MLP(2, [16, 16, 1]) ({len(model.parameters())} parameters) on moons, {steps} steps, {mode}")
+    if compiled:
+        x1, x2, t = Value(0.0, label="x1"), Value(0.0, label="x2"), Value(1.0, label="y")
+        score = model([x1, x2])
+        hinge, scorer = compile((1 + -t * score).relu(), [x1, x2, t]), compile(score, [x1, x2])
     losses, accuracies = [], []
     start = time.perf_counter()
     for k in range(steps):
-        inputs = [list(map(Value, row)) for row in X]
-        scores = list(map(model, inputs))
-        data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(scores))
         reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-        loss = data_loss + reg_loss
-        accuracy = sum((yi > 0) == (si.data > 0) for yi, si in zip(y, scores)) / len(scores)
         model.zero_grad()
-        loss.backward()
+        if compiled:
+            data_loss = float(hinge.forward(X[:, 0], X[:, 1], y).mean())
+            hinge.backward("mean")
+            reg_loss.backward()
+            loss = data_loss + reg_loss.data
+            accuracy = float(((scorer.forward(X[:, 0], X[:, 1]) > 0) == (y > 0)).mean())
+        else:
+            inputs = [list(map(Value, row)) for row in X]
+            scores = list(map(model, inputs))
+            total = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(scores)) + reg_loss
+            total.backward()
+            loss = total.data
+            accuracy = sum((yi > 0) == (si.data > 0) for yi, si in zip(y, scores)) / len(scores)
         lr = 1.0 - 0.9 * k / steps
         for p in model.parameters():
             p.data -= lr * p.grad
-        losses.append(loss.data)
+        losses.append(loss)
         accuracies.append(accuracy)
         if k % 10 == 0 or k == steps - 1:
-            print(f"  step {k:3d}/{steps}  loss {loss.data:.4f}  accuracy {accuracy:6.1%}  ({time.perf_counter() - start:.1f} s)", flush=True)
+            print(f"  step {k:3d}/{steps}  loss {loss:.4f}  accuracy {accuracy:6.1%}  ({time.perf_counter() - start:.2f} s)", flush=True)
     return model, losses, accuracies
 
 
@@ -98,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--out", default="out")
+    parser.add_argument("--compiled", action="store_true", help="train with the compiled batch mode")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    model, losses, accuracies = train(args.steps)
+    model, losses, accuracies = train(args.steps, compiled=args.compiled)
     X, y = make_moons(n_samples=100, noise=0.1, seed=0)
     final = sum((yi == 1) == (model(row).data > 0) for row, yi in zip(X, y)) / len(y)
     print(f"final accuracy: {final:.0%}")
