@@ -174,7 +174,7 @@ class Constant(Value):
     __slots__ = ()
 
 
-# ---- node construction: the only place that writes graph structure --------------------------------
+# ---- node construction: every node an operation makes is built here ------------------------------
 
 
 def _node(cls: type, data: float, op: str, x: object, y: object, dx: object, dy: object) -> Value:
@@ -195,7 +195,7 @@ def _lift(other: object, op: str) -> Value:
     """A Value for an operand: Values pass through, real numbers become Constants."""
     if isinstance(other, Value):
         return other
-    if isinstance(other, numbers.Real):
+    if other.__class__ in (float, int) or isinstance(other, numbers.Real):  # the ABC check is slow: skip it
         return _node(Constant, float(other), "", None, None, None, None)
     raise TypeError(
         f"unsupported operand for {op}: Value and {type(other).__name__} ({other!r:.60}); "
