@@ -70,8 +70,9 @@ def dead_relu_fraction(model: Module, X: Any) -> dict[str, float]:
     """For each ReLU layer, the fraction of its units that output 0 (z ≤ 0) for every row of X.
 
     A dead unit has relu'(z) = 0 on the whole batch, so no gradient reaches its weights and it stays dead.
+    A layer whose pre-activations are not all finite (a diverged network) gets nan, not a fraction.
     """
-    return {name: float(np.mean(np.all(z <= 0.0, axis=0)))
+    return {name: float(np.mean(np.all(z <= 0.0, axis=0))) if np.isfinite(z).all() else math.nan
             for name, (act, z, _) in layer_activations(model, X).items() if act == "relu"}
 
 

@@ -169,7 +169,9 @@ class Neuron(Module):
         return act.tanh() if a == "tanh" else act.sigmoid()
 
     def __repr__(self) -> str:
-        name = {"relu": "ReLU", "linear": "Linear"}.get(self.activation, self.activation)
+        name = {"relu": "ReLU", "linear": "Linear", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}[
+            self.activation
+        ]
         return f"{name}Neuron({len(self.w)})"
 
 

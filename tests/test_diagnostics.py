@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nn import MLP, Layer, Neuron, binary_cross_entropy, make_moons, predict
+from nn import MLP, Layer, Neuron, binary_cross_entropy, dead_relu_fraction, make_moons, predict
 from nn import diagnostics as d
 
 X, Y = make_moons(64, noise=0.1, seed=0)
@@ -79,3 +79,11 @@ def test_bad_input():
         d.layer_activations(MLP(2, [1]), np.zeros((4, 3)))
     with pytest.raises(ValueError, match="threshold"):
         d.saturation_fraction(MLP(2, [1]), X, threshold=1.5)
+
+
+def test_dead_relu_fraction_is_nan_for_a_diverged_network() -> None:
+    model = MLP(2, [4, 1], rng=0)
+    for p in model.parameters():
+        p.data = math.nan
+    fractions = dead_relu_fraction(model, [[0.5, -0.5], [1.0, 2.0]])
+    assert list(fractions) == ["layers.0"] and math.isnan(fractions["layers.0"])
