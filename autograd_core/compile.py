@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .graph import topological_order
-from .ops import VECTOR, dot_v
+from .ops import FUSED_DOT, VECTOR, dot_v
 from .value import Constant, Value
 
 __all__ = ["compile", "Compiled", "Instruction", "Ref"]
@@ -413,8 +413,8 @@ def _trace(order: list[Value], rank: dict[Value, int], inputs: tuple[Value, ...]
             ids[node] = add("const", (), r, node.data) if isinstance(node, Constant) else add("param", (), r, node)
         elif op == "dot":
             ids[node] = _trace_dot(node, ids, nodes, add, r)
-        elif op.endswith("∘dot"):  # a neuron with its activation fused in: dot, then the activation
-            ids[node] = add(op[: -len("∘dot")], (_trace_dot(node, ids, nodes, add, r),), r)
+        elif op.endswith(FUSED_DOT):  # a neuron with its activation fused in: dot, then the activation
+            ids[node] = add(op[: -len(FUSED_DOT)], (_trace_dot(node, ids, nodes, add, r),), r)
         elif op in VECTOR:
             ids[node] = add(op, tuple(ids[c] for c in node._prev), r)
         else:

@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from .ops import FUSED_DOT
+
 __all__ = ["Formula", "FORMULAS", "forward_text", "local_text", "wrap", "wrap_factor"]
 
 
@@ -79,14 +81,13 @@ def _dot_parts(n_operands: int) -> tuple[int, bool]:
     return n_operands // 2, n_operands % 2 == 1
 
 
-FUSED = "∘dot"  # suffix of a dot node with its activation fused in ("relu∘dot"): act(w·x + b)
 
 
 def forward_text(op: str, names: Sequence[str]) -> str:
     """The right-hand side of `out = …` for an `op` node whose operands are called `names`
     (names may also be numbers, to write the same expression with values)."""
-    if op.endswith(FUSED):
-        return _fill(FORMULAS[op[: -len(FUSED)]].out, [forward_text("dot", names)])
+    if op.endswith(FUSED_DOT):
+        return _fill(FORMULAS[op[: -len(FUSED_DOT)]].out, [forward_text("dot", names)])
     if op == "dot":
         n, bias = _dot_parts(len(names))
         terms = [f"{wrap(names[i])}·{wrap(names[n + i])}" for i in range(n)]
@@ -102,8 +103,8 @@ def forward_text(op: str, names: Sequence[str]) -> str:
 def local_text(op: str, names: Sequence[str], position: int) -> str:
     """The local derivative ∂out/∂(operand number `position`) of an `op` node, as a formula in `names`.
     For a fused `act∘dot` node it is act′(z)·∂z/∂operand, with z = w·x + b."""
-    if op.endswith(FUSED):
-        outer = _fill(FORMULAS[op[: -len(FUSED)]].d[0], ["z"])
+    if op.endswith(FUSED_DOT):
+        outer = _fill(FORMULAS[op[: -len(FUSED_DOT)]].d[0], ["z"])
         return f"{wrap_factor(outer)}·{local_text('dot', names, position)}"
     if op == "dot":
         n, bias = _dot_parts(len(names))

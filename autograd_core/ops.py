@@ -364,6 +364,9 @@ def softplus_v(x: Array) -> tuple[Array, Array]:
 # the fused n-ary primitive
 
 
+FUSED_DOT = "∘dot"  # `_op` suffix of a dot node with an activation fused in: "relu∘dot" is relu(w·x + b)
+
+
 def dot(w: Sequence[float], x: Sequence[float], bias: float | None = None) -> tuple[float, tuple[float, ...]]:
     """w·x + b = Σ wᵢxᵢ + b;  ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1.
 

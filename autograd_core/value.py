@@ -256,4 +256,4 @@ def dot_values(ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = No
     if activation not in FUSABLE:
         raise ValueError(f"dot: activation must be one of {', '.join(FUSABLE)} or None; got {activation!r}")
     out, da = _UNARY[activation](z)
-    return _node(Value, out, activation + "∘dot", children, None, local, da)
+    return _node(Value, out, activation + ops.FUSED_DOT, children, None, local, da)
