@@ -241,7 +241,9 @@ def dot(
     )
 
 
-def dot_values(ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = None, activation: str | None = None) -> Value:
+def dot_values(
+    ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = None, activation: str | None = None
+) -> Value:
     """`dot` for operands already known to be Values (no checks): what `nn.Neuron` calls."""
     wd = [w.data for w in ws]
     xd = [x.data for x in xs]

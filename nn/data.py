@@ -40,7 +40,9 @@ def _finish(X: np.ndarray, y: np.ndarray, noise: float, shuffle: bool,
     return np.ascontiguousarray(X, dtype=np.float64), y.astype(np.int64)
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(
+    n_samples: int = 100, noise: float = 0.0, seed: int | None = None, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles, as scikit-learn's `make_moons`: upper moon label 0, lower moon 1.
 
     Returns `(X, y)` with X float64 of shape (n_samples, 2) and y int64 of shape (n_samples,);

@@ -41,7 +41,9 @@ def neuron_graph() -> Value:
     return o
 
 
-def train(steps: int = 100, data_seed: int = 0, seed: int = 1337, compiled: bool = False) -> tuple[MLP, list[float], list[float]]:
+def train(
+    steps: int = 100, data_seed: int = 0, seed: int = 1337, compiled: bool = False
+) -> tuple[MLP, list[float], list[float]]:
     """micrograd's demo loop; returns the model and the loss and accuracy of every step.
 
     `seed` seeds Python's `random`, which draws the weights as in micrograd (`random.seed(1337)`);
@@ -83,7 +85,8 @@ def train(steps: int = 100, data_seed: int = 0, seed: int = 1337, compiled: bool
         losses.append(loss)
         accuracies.append(accuracy)
         if k % 10 == 0 or k == steps - 1:
-            print(f"  step {k:3d}/{steps}  loss {loss:.4f}  accuracy {accuracy:6.1%}  ({time.perf_counter() - start:.2f} s)", flush=True)
+            elapsed = time.perf_counter() - start
+            print(f"  step {k:3d}/{steps}  loss {loss:.4f}  accuracy {accuracy:6.1%}  ({elapsed:.2f} s)", flush=True)
     return model, losses, accuracies
 
 

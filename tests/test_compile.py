@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd_core import Compiled, Constant, DomainError, Value, compile, dot, ops
+from autograd_core import Compiled, DomainError, Value, compile, dot, ops
 
 from .reference import apply_op
 from nn import MLP, make_moons
@@ -164,7 +164,7 @@ def test_moons_step_with_eager_l2_equals_micrograd_demo_loss() -> None:
     params = model.parameters()
     x1, x2, yi = Value(0.0), Value(0.0), Value(0.0)
     prog = compile(hinge(model)(x1, x2, yi), [x1, x2, yi])
-    for step in range(3):
+    for _ in range(3):
         model.zero_grad()
         data_loss = prog.forward(X[:, 0], X[:, 1], y).mean()
         reg = 1e-4 * sum(p * p for p in params)
