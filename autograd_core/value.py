@@ -75,7 +75,7 @@ class Value:
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
-            if not isinstance(data, (float, int)) and (isinstance(data, Value) or not isinstance(data, numbers.Real)):
+            if not isinstance(data, (float, int, numbers.Real)):  # numbers.Real admits numpy scalars
                 raise TypeError(
                     f"Value() takes a real number (int, float or numpy scalar), got {type(data).__name__}: "
                     f"{data!r:.60}"
