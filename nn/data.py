@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Union
 
 import numpy as np
 
+from .checks import count, number
+
 __all__ = ["make_moons", "make_blobs", "make_spirals", "make_yinyang", "batches"]
 
 Seed = Union[int, np.random.Generator, None]
-
-
-def _check_n(n_samples: int, minimum: int = 1) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < minimum:
-        raise ValueError(f"n_samples must be an int >= {minimum}, got {n_samples!r}")
-    return int(n_samples)
-
-
-def _check_noise(noise: float) -> float:
-    if not isinstance(noise, (int, float, np.floating)) or not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
-    return float(noise)
 
 
 def _split(n_samples: int, k: int) -> list[int]:
@@ -48,8 +39,8 @@ def make_moons(
     Returns `(X, y)` with X float64 of shape (n_samples, 2) and y int64 of shape (n_samples,);
     Gaussian noise of standard deviation `noise` is added to X.
     """
-    n_samples = _check_n(n_samples)
-    noise = _check_noise(noise)
+    n_samples = count("n_samples", n_samples)
+    noise = number("noise", noise, 0.0, math.inf, hi_open=True)
     rng = np.random.default_rng(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -70,7 +61,7 @@ def make_blobs(n_samples: int = 100, centers: int | np.ndarray = 3, cluster_std:
     cᵢ ~ N(center_c, cluster_std² I). `centers` is a count (centres drawn uniformly from `center_box`)
     or a (k, 2) array; samples are split evenly across the k classes, labels 0..k−1.
     """
-    n_samples = _check_n(n_samples)
+    n_samples = count("n_samples", n_samples)
     rng = np.random.default_rng(seed)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         if centers < 1:
@@ -97,10 +88,9 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.0, s
     Arm c, point at fraction r ∈ [0, 1] along it: angle θ = 2π·(turns·r + c / n_classes),
     position r·(cos θ, sin θ); then N(0, noise²) added to each coordinate.
     """
-    n_samples = _check_n(n_samples)
-    noise = _check_noise(noise)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
+    n_samples = count("n_samples", n_samples)
+    noise = number("noise", noise, 0.0, math.inf, hi_open=True)
+    n_classes = count("n_classes", n_classes, minimum=2)
     rng = np.random.default_rng(seed)
     parts, labels = [], []
     for c, m in enumerate(_split(n_samples, n_classes)):
@@ -131,7 +121,7 @@ def make_yinyang(n_samples: int = 300, seed: Seed = None, shuffle: bool = True,
     """The 3-class yin-yang dataset (Kriener et al., 2021) on the unit disk: labels 0 yang, 1 yin,
     2 the two dots, equally many of each; points uniform in each region (rejection sampling).
     """
-    n_samples = _check_n(n_samples)
+    n_samples = count("n_samples", n_samples)
     if not 0 < r_small < 0.5:
         raise ValueError(f"r_small must lie in (0, 0.5), got {r_small!r}")
     rng = np.random.default_rng(seed)
@@ -165,8 +155,8 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int | None = None, shuffle
     n = len(y)
     if batch_size is None:
         batch_size = max(n, 1)
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be None or a positive int, got {batch_size!r}")
+    else:
+        batch_size = count("batch_size (None or an int)", batch_size)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
         idx = order[start:start + batch_size]

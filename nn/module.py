@@ -10,6 +10,7 @@ from typing import Any, Union
 from autograd_core import Value
 from autograd_core.value import FUSABLE, Constant, dot_values
 
+from .checks import count
 from .initializers import INITIALIZERS, init_bound
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
@@ -126,8 +127,7 @@ class Neuron(Module):
         fused: bool = True,
         fan_out: int = 1,
     ) -> None:
-        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
-            raise ValueError(f"nin must be a positive int, got {nin!r}")
+        nin = count("nin", nin)
         activation = activation if activation is not None else ("relu" if nonlin else "linear")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
@@ -179,8 +179,7 @@ class Layer(Module):
     """`nout` neurons on the same inputs. Returns a Value when nout == 1, else a list (micrograd)."""
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
-        if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
-            raise ValueError(f"nout must be a positive int, got {nout!r}")
+        nout = count("nout", nout)
         kwargs["rng"] = make_rng(kwargs.get("rng"))  # one stream for all neurons
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]

@@ -15,6 +15,8 @@ from typing import Union
 
 from autograd_core import Value
 
+from .checks import number
+
 __all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "clip_grad_norm", "clip_grad_value"]
 
 LR = Union[float, Callable[[int], float]]
@@ -32,23 +34,13 @@ def _params(params: Iterable[Value], who: str) -> list[Value]:
     return params
 
 
-def _check(name: str, value: float, lo: float, hi: float = math.inf, hi_open: bool = False) -> float:
-    """value as a float in [lo, hi] (or [lo, hi)), else ValueError naming the hyperparameter."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value and (
-        value < hi if hi_open else value <= hi)
-    if not ok:
-        interval = f"[{lo}, {hi})" if hi_open else f"[{lo}, {hi}]"
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
-    return float(value)
-
-
 class Optimizer:
     """Base class: holds the parameters, the learning rate (float or schedule) and the step count."""
 
     def __init__(self, params: Iterable[Value], lr: LR) -> None:
         self.params = _params(params, type(self).__name__)
         if not callable(lr):
-            lr = _check("lr", lr, 0.0)
+            lr = number("lr", lr, 0.0)
         self.lr = lr
         self.steps = 0
         self.state: dict[Value, dict[str, float]] = {}
@@ -94,8 +86,8 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Value], lr: LR = 1e-3, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(params, lr)
-        self.momentum = _check("momentum", momentum, 0.0)
-        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
+        self.momentum = number("momentum", momentum, 0.0)
+        self.weight_decay = number("weight_decay", weight_decay, 0.0)
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
@@ -124,10 +116,10 @@ class RMSProp(Optimizer):
     def __init__(self, params: Iterable[Value], lr: LR = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
         super().__init__(params, lr)
-        self.alpha = _check("alpha", alpha, 0.0, 1.0)
-        self.eps = _check("eps", eps, 0.0)
-        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
-        self.momentum = _check("momentum", momentum, 0.0)
+        self.alpha = number("alpha", alpha, 0.0, 1.0)
+        self.eps = number("eps", eps, 0.0)
+        self.weight_decay = number("weight_decay", weight_decay, 0.0)
+        self.momentum = number("momentum", momentum, 0.0)
         self.centered = bool(centered)
 
     def _update(self, p: Value, lr: float) -> None:
@@ -160,10 +152,10 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check("betas[0]", betas[0], 0.0, 1.0, hi_open=True),
-                      _check("betas[1]", betas[1], 0.0, 1.0, hi_open=True))
-        self.eps = _check("eps", eps, 0.0)
-        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
+        self.betas = (number("betas[0]", betas[0], 0.0, 1.0, hi_open=True),
+                      number("betas[1]", betas[1], 0.0, 1.0, hi_open=True))
+        self.eps = number("eps", eps, 0.0)
+        self.weight_decay = number("weight_decay", weight_decay, 0.0)
         self.amsgrad = bool(amsgrad)
 
     def step(self) -> None:
@@ -210,7 +202,7 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     before clipping, the number to log when watching for exploding gradients.
     """
     params = list(params)
-    max_norm = _check("max_norm", max_norm, 0.0)
+    max_norm = number("max_norm", max_norm, 0.0)
     norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
     coef = max_norm / (norm + 1e-6)
     if coef < 1.0:
@@ -221,7 +213,7 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
 
 def clip_grad_value(params: Iterable[Value], clip: float) -> None:
     """Clamp each gradient to [−clip, clip] independently."""
-    clip = _check("clip", clip, 0.0)
+    clip = number("clip", clip, 0.0)
     for p in params:
         g = p.grad
         if g > clip:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from .checks import count, number
+
 __all__ = ["Schedule", "constant", "step_decay", "exponential_decay", "inverse_time_decay", "cosine"]
 
 
@@ -21,54 +23,38 @@ class Schedule:
         self.args = args
 
     def __call__(self, step: int) -> float:
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"{self._name}: step must be an int >= 0, got {step!r}")
-        return self._fn(step)
+        return self._fn(count(f"{self._name}: step", step, minimum=0))
 
     def __repr__(self) -> str:
         return f"{self._name}({', '.join(f'{k}={v!r}' for k, v in self.args.items())})"
 
 
-def _positive(name: str, value: float, who: str, allow_zero: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and (
-        value >= 0 if allow_zero else value > 0)
-    if not ok:
-        raise ValueError(f"{who}: {name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: int, who: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{who}: {name} must be a positive int, got {value!r}")
-    return value
-
-
 def constant(lr: float) -> Schedule:
     """lr(t) = lr."""
-    lr = _positive("lr", lr, "constant")
+    lr = number("constant: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
     return Schedule(lambda t: lr, "constant", lr=lr)
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """lr(t) = lr · γ^⌊t / step_size⌋: multiply by γ every `step_size` steps (PyTorch's StepLR)."""
-    lr = _positive("lr", lr, "step_decay")
-    step_size = _count("step_size", step_size, "step_decay")
-    gamma = _positive("gamma", gamma, "step_decay")
+    lr = number("step_decay: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
+    step_size = count("step_decay: step_size", step_size)
+    gamma = number("step_decay: gamma", gamma, 0.0, math.inf, lo_open=True, hi_open=True)
     return Schedule(lambda t: lr * gamma ** (t // step_size), "step_decay", lr=lr, step_size=step_size, gamma=gamma)
 
 
 def exponential_decay(lr: float, gamma: float) -> Schedule:
     """lr(t) = lr · γ^t (PyTorch's ExponentialLR); γ in (0, 1] decays."""
-    lr = _positive("lr", lr, "exponential_decay")
-    gamma = _positive("gamma", gamma, "exponential_decay")
+    lr = number("exponential_decay: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
+    gamma = number("exponential_decay: gamma", gamma, 0.0, math.inf, lo_open=True, hi_open=True)
     return Schedule(lambda t: lr * gamma ** t, "exponential_decay", lr=lr, gamma=gamma)
 
 
 def inverse_time_decay(lr: float, decay_rate: float, decay_steps: int = 1) -> Schedule:
     """lr(t) = lr / (1 + decay_rate · t / decay_steps): the 1/t decay of classic SGD theory."""
-    lr = _positive("lr", lr, "inverse_time_decay")
-    decay_rate = _positive("decay_rate", decay_rate, "inverse_time_decay", allow_zero=True)
-    decay_steps = _count("decay_steps", decay_steps, "inverse_time_decay")
+    lr = number("inverse_time_decay: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
+    decay_rate = number("inverse_time_decay: decay_rate", decay_rate, 0.0, math.inf, hi_open=True)
+    decay_steps = count("inverse_time_decay: decay_steps", decay_steps)
     return Schedule(lambda t: lr / (1.0 + decay_rate * t / decay_steps), "inverse_time_decay",
                     lr=lr, decay_rate=decay_rate, decay_steps=decay_steps)
 
@@ -78,10 +64,12 @@ def cosine(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
 
     Falls from lr at t = 0 to min_lr at t = T and stays there (PyTorch's CosineAnnealingLR, one cycle).
     """
-    lr = _positive("lr", lr, "cosine")
-    total_steps = _count("total_steps", total_steps, "cosine")
-    min_lr = _positive("min_lr", min_lr, "cosine", allow_zero=True)
+    lr = number("cosine: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
+    total_steps = count("cosine: total_steps", total_steps)
+    min_lr = number("cosine: min_lr", min_lr, 0.0, math.inf, hi_open=True)
     if min_lr > lr:
         raise ValueError(f"cosine: min_lr ({min_lr}) must not exceed lr ({lr})")
-    return Schedule(lambda t: min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * min(t, total_steps) / total_steps)) / 2.0,
-                    "cosine", lr=lr, total_steps=total_steps, min_lr=min_lr)
+    def fn(t: int) -> float:
+        return min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * min(t, total_steps) / total_steps)) / 2.0
+
+    return Schedule(fn, "cosine", lr=lr, total_steps=total_steps, min_lr=min_lr)

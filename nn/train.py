@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd_core import Value, compile
 
+from .checks import count
 from .data import Seed, batches
 from .losses import binary_cross_entropy
 from .optim import Optimizer
@@ -100,8 +101,7 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
     terms of the parameters only, such as an L2 penalty); otherwise it warns and trains eagerly.
     """
     X, y = _check_data(X, y)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    epochs = count("epochs", epochs, minimum=0)
     if not callable(loss):
         raise TypeError(f"loss must be callable as loss(outputs, targets), got {type(loss).__name__}")
     correct: Callable[[Any, float], bool] | None = None
