@@ -161,7 +161,9 @@ class Compiled:
         self.inputs = inputs
         order = topological_order(output)
         self.n_nodes = len(order)
-        nodes, out = _trace(order, _preorder_rank(output), inputs)
+        # a node's position in the topological order (first operand first) orders the rows of each block,
+        # so a layer's outputs land in the order the next layer reads them: a slice, not a gather
+        nodes, out = _trace(order, {node: i for i, node in enumerate(order)}, inputs)
         self.program, self._out, row = _schedule(nodes, out, len(inputs))
         self._release = _last_uses(self.program, self._out)
         by_row = sorted((row[i], n.op, n.value) for i, n in enumerate(nodes) if n.op in ("param", "const"))
@@ -373,20 +375,6 @@ def _accumulate(grads: list[Any], gs2: np.ndarray, shapes: list[Any], ref: Ref, 
 
 
 # ---- tracing: graph -> program nodes ------------------------------------------------------------
-
-
-def _preorder_rank(root: Value) -> dict[Value, int]:
-    """First-visit order of a depth-first walk, children left to right: orders each block's rows so that
-    a layer's outputs land in the order the next layer reads them (its rows are then a slice, not a gather)."""
-    rank: dict[Value, int] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in rank:
-            continue
-        rank[node] = len(rank)
-        stack.extend(reversed(node._prev))
-    return rank
 
 
 def _trace(order: list[Value], rank: dict[Value, int], inputs: tuple[Value, ...]) -> tuple[list[_Node], int]:
