@@ -113,8 +113,9 @@ def _preview(names: list[str], limit: int = 5) -> str:
 class Neuron(Module):
     """act(w·x + b). Weights U(−1, 1) (micrograd), or Xavier/He uniform; bias 0.
 
-    `nonlin=True` means ReLU, False linear (micrograd); `activation` overrides it. `fused=True` builds
-    w·x + b as one `dot` node; `fused=False` builds micrograd's chain of `*` and `+` nodes (for pictures).
+    `nonlin=True` means ReLU, False linear (micrograd); `activation` overrides it. `fused=True` builds the
+    whole neuron as one node (`relu∘dot`, or a `dot` node then leaky_relu / nothing for linear);
+    `fused=False` builds micrograd's chain of `*` and `+` nodes and a separate activation (for pictures).
     """
 
     def __init__(
@@ -160,13 +161,7 @@ class Neuron(Module):
             act = dot_values(self.w, x, self.b)
         else:
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        if a == "relu":
-            return act.relu()
-        if a == "linear":
-            return act
-        if a == "leaky_relu":
-            return act.leaky_relu()
-        return act.tanh() if a == "tanh" else act.sigmoid()
+        return act if a == "linear" else getattr(act, a)()  # relu, tanh, sigmoid, leaky_relu methods
 
     def __repr__(self) -> str:
         name = {"relu": "ReLU", "linear": "Linear", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}[
