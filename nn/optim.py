@@ -5,13 +5,21 @@ Each optimizer keeps its per-parameter state (momentum buffers, moment estimates
 float or a schedule `step -> lr` (see `nn.schedules`), called with the number of steps taken so far
 (0 for the first step). In the formulas below g is a parameter's gradient, p its value, t the step
 number counted from 1.
+
+Each update rule is written once, as `_rule(p, g, state, constants, ns)`, with operators and the `sqrt` and
+`maximum` of a namespace: `step()` evaluates it on floats for every parameter Value, `array_step()` on
+numpy arrays holding all parameters at once (what `nn.CompiledTrainer` uses), so both forms do the same
+arithmetic in the same order.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from typing import Union
+from collections.abc import Callable, Iterable, Sequence
+from types import SimpleNamespace
+from typing import Any, Union
+
+import numpy as np
 
 from autograd_core import Value
 
@@ -20,6 +28,9 @@ from .checks import number
 __all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "clip_grad_norm", "clip_grad_value"]
 
 LR = Union[float, Callable[[int], float]]
+
+_FLOATS = SimpleNamespace(sqrt=math.sqrt, maximum=max)  # the rules' namespace for one parameter at a time
+_ARRAYS = SimpleNamespace(sqrt=np.sqrt, maximum=np.maximum)  # ... and for arrays of parameters
 
 
 def _params(params: Iterable[Value], who: str) -> list[Value]:
@@ -64,10 +75,63 @@ class Optimizer:
         """Update every parameter from its `.grad`, then count the step."""
         lr = self.current_lr()
         self.steps += 1
+        constants = self._constants(lr)
         for p in self.params:
-            self._update(p, lr)
+            self._update(p, constants)
 
-    def _update(self, p: Value, lr: float) -> None:
+    def _update(self, p: Value, constants: Any) -> None:
+        """One parameter's update: its rule evaluated on floats; the state lives in `self.state[p]`."""
+        s = self.state.get(p)
+        if s is None:
+            s = self._new_state()
+            if self._keeps_state():
+                self.state[p] = s
+        p.data = self._rule(p.data, p.grad, s, constants, _FLOATS)
+
+    def array_step(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        """One update of many parameters at once, with the same rule as `step()`: `theta` holds their values
+        (updated in place), `grad` their gradients, `state` their state from `array_state` (updated)."""
+        lr = self.current_lr()
+        self.steps += 1
+        theta[...] = self._rule(theta, grad, state, self._constants(lr), _ARRAYS)
+
+    def array_state(self, params: Sequence[Value]) -> dict[str, Any]:
+        """The state of `params` (a list of this optimizer's parameters) as arrays in that order."""
+        rows = [self.state.get(p) for p in params]
+        have = [r for r in rows if r is not None]
+        if not have:
+            return self._new_state()
+        if len(have) != len(rows):
+            raise ValueError(
+                f"{type(self).__name__}: {len(rows) - len(have)} of {len(rows)} parameters have no optimizer "
+                "state yet while the others do; step them all once eagerly, or use a fresh optimizer"
+            )
+        return {key: np.array([r[key] for r in rows]) for key in have[0]}
+
+    def store_array_state(self, params: Sequence[Value], state: dict[str, Any]) -> None:
+        """Write array state (from `array_state`, after `array_step`s) back into `self.state`."""
+        if not self._keeps_state():
+            return
+        columns = {key: np.broadcast_to(value, (len(params),)).tolist() for key, value in state.items()}
+        for i, p in enumerate(params):
+            s = self.state.setdefault(p, {})
+            for key, values in columns.items():
+                s[key] = values[i]
+
+    # the parts a subclass defines
+    def _constants(self, lr: float) -> Any:
+        """What the rule needs besides one parameter's numbers, computed once per step (default: lr)."""
+        return lr
+
+    def _new_state(self) -> dict[str, Any]:
+        """A parameter's state before its first step."""
+        return {}
+
+    def _keeps_state(self) -> bool:
+        return True
+
+    def _rule(self, p: Any, g: Any, s: dict[str, Any], constants: Any, ns: Any) -> Any:
+        """The new value of p (float or array) from its gradient g; updates the state dict s."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -92,18 +156,17 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
 
-    def _update(self, p: Value, lr: float) -> None:
-        g = p.grad + self.weight_decay * p.data
+    def _keeps_state(self) -> bool:
+        return self.momentum != 0.0
+
+    def _rule(self, p: Any, g: Any, s: dict[str, Any], lr: float, ns: Any) -> Any:
+        g = g + self.weight_decay * p
         mu = self.momentum
         if mu:
-            s = self.state.get(p)
-            if s is None:
-                s = self.state[p] = {"momentum_buffer": g}
-            else:
-                s["momentum_buffer"] = mu * s["momentum_buffer"] + g
-            b = s["momentum_buffer"]
+            b = s.get("momentum_buffer")
+            s["momentum_buffer"] = b = g if b is None else mu * b + g
             g = g + mu * b if self.nesterov else b
-        p.data -= lr * g
+        return p - lr * g
 
 
 class RMSProp(Optimizer):
@@ -122,20 +185,20 @@ class RMSProp(Optimizer):
         self.momentum = number("momentum", momentum, 0.0)
         self.centered = bool(centered)
 
-    def _update(self, p: Value, lr: float) -> None:
-        g = p.grad + self.weight_decay * p.data
+    def _new_state(self) -> dict[str, Any]:
+        return {"square_avg": 0.0, "grad_avg": 0.0, "momentum_buffer": 0.0}
+
+    def _rule(self, p: Any, g: Any, s: dict[str, Any], lr: float, ns: Any) -> Any:
+        g = g + self.weight_decay * p
         a = self.alpha
-        s = self.state.get(p)
-        if s is None:
-            s = self.state[p] = {"square_avg": 0.0, "grad_avg": 0.0, "momentum_buffer": 0.0}
         s["square_avg"] = v = a * s["square_avg"] + (1.0 - a) * g * g
         if self.centered:
             s["grad_avg"] = gbar = a * s["grad_avg"] + (1.0 - a) * g
             v = v - gbar * gbar
-        d = g / (math.sqrt(v) + self.eps)
+        d = g / (ns.sqrt(v) + self.eps)
         if self.momentum:
             s["momentum_buffer"] = d = self.momentum * s["momentum_buffer"] + d
-        p.data -= lr * d
+        return p - lr * d
 
 
 class Adam(Optimizer):
@@ -158,30 +221,28 @@ class Adam(Optimizer):
         self.weight_decay = number("weight_decay", weight_decay, 0.0)
         self.amsgrad = bool(amsgrad)
 
-    def step(self) -> None:
-        """One Adam update of every parameter (bias corrections computed once per step)."""
-        lr = self.current_lr()
-        self.steps += 1
+    def _new_state(self) -> dict[str, Any]:
+        return {"exp_avg": 0.0, "exp_avg_sq": 0.0, "max_exp_avg_sq": 0.0}
+
+    def _constants(self, lr: float) -> tuple[float, float, float]:
+        """(lr, lr / (1 − β₁ᵗ), √(1 − β₂ᵗ)): the bias corrections, once per step."""
         b1, b2 = self.betas
-        step_size = lr / (1.0 - b1 ** self.steps)
-        sqrt_bc2 = math.sqrt(1.0 - b2 ** self.steps)
-        eps, wd, amsgrad = self.eps, self.weight_decay, self.amsgrad
-        state = self.state
-        for p in self.params:
-            g = p.grad
-            if wd:
-                if self.decoupled:
-                    p.data *= 1.0 - lr * wd
-                else:
-                    g = g + wd * p.data
-            s = state.get(p)
-            if s is None:
-                s = state[p] = {"exp_avg": 0.0, "exp_avg_sq": 0.0, "max_exp_avg_sq": 0.0}
-            s["exp_avg"] = m = b1 * s["exp_avg"] + (1.0 - b1) * g
-            s["exp_avg_sq"] = v = b2 * s["exp_avg_sq"] + (1.0 - b2) * g * g
-            if amsgrad:
-                s["max_exp_avg_sq"] = v = max(s["max_exp_avg_sq"], v)
-            p.data -= step_size * m / (math.sqrt(v) / sqrt_bc2 + eps)
+        return lr, lr / (1.0 - b1**self.steps), math.sqrt(1.0 - b2**self.steps)
+
+    def _rule(self, p: Any, g: Any, s: dict[str, Any], constants: tuple[float, float, float], ns: Any) -> Any:
+        lr, step_size, sqrt_bc2 = constants
+        b1, b2 = self.betas
+        wd = self.weight_decay
+        if wd:
+            if self.decoupled:
+                p = p * (1.0 - lr * wd)
+            else:
+                g = g + wd * p
+        s["exp_avg"] = m = b1 * s["exp_avg"] + (1.0 - b1) * g
+        s["exp_avg_sq"] = v = b2 * s["exp_avg_sq"] + (1.0 - b2) * g * g
+        if self.amsgrad:
+            s["max_exp_avg_sq"] = v = ns.maximum(s["max_exp_avg_sq"], v)
+        return p - step_size * m / (ns.sqrt(v) / sqrt_bc2 + self.eps)
 
 
 class AdamW(Adam):

@@ -18,6 +18,7 @@ import numpy as np
 from autograd_core import Value, compile
 
 from .checks import count
+from .compiled import CompiledTrainer, labels_as_classes
 from .data import Seed, batches
 from .losses import binary_cross_entropy
 from .optim import Optimizer
@@ -95,17 +96,20 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
     every epoch; a truthy return value stops training. `progress` shows a tqdm bar with the loss
     (skipped silently when tqdm is not installed). `seed` fixes the shuffling of mini-batches.
 
-    `compiled=True` traces the per-sample loss once (`autograd_core.compile`) and runs every batch as
-    numpy arrays: same updates, far faster. It needs a model with one output and a loss that is the batch
-    mean of a per-sample loss without data-dependent branches (mse, binary_cross_entropy, hinge, plus
-    terms of the parameters only, such as an L2 penalty); otherwise it warns and trains eagerly.
+    `compiled=True` traces the per-sample loss and the model once into one program
+    (`autograd_core.compile`) and trains with the parameters kept in numpy arrays (`nn.CompiledTrainer`,
+    the optimizer's array form): the same updates to 1e-9, far faster. The Values are written back when
+    training ends (also on an exception) and before each callback. It needs a loss that is the batch mean
+    of a per-sample loss without data-dependent branches: every `nn` loss (mse, binary_cross_entropy,
+    hinge, softmax_cross_entropy with class labels), plus terms of the parameters only, such as an L2
+    penalty; otherwise it warns and trains eagerly.
     """
     X, y = _check_data(X, y)
     epochs = count("epochs", epochs, minimum=0)
     if not callable(loss):
         raise TypeError(f"loss must be callable as loss(outputs, targets), got {type(loss).__name__}")
     correct: Callable[[Any, float], bool] | None = None
-    program = CompiledLoss.build(model, X, y, loss) if compiled else None
+    program = CompiledLoss.build(model, X, y, loss, optimizer) if compiled else None
     rows, labels = X.tolist(), y.tolist()
     full = batch_size is None or batch_size >= len(rows)
     rng = np.random.default_rng(seed)
@@ -118,16 +122,16 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
             right = 0
             for idx, _ in ([(index, None)] if full else batches(index, index, batch_size, shuffle, rng)):
                 yb = labels if full else [labels[i] for i in idx]
-                optimizer.zero_grad()
                 if program is None:
+                    optimizer.zero_grad()
                     value, outputs = batch_loss(model, rows if full else [rows[i] for i in idx], yb, loss)
                     value.backward()
                     value = value.data
-                else:
-                    value, outputs = program.run(X[idx], y[idx])
+                    optimizer.step()
+                else:  # forward, backward and the optimizer step, on arrays
+                    value, outputs = program.run(X if full else X[idx], y if full else y[idx])
                 if not history.step_loss:  # first update: now the output type is known
                     correct = classifier(y, loss, outputs[0])
-                optimizer.step()
                 history.step_loss.append(value)
                 total += value * len(yb)
                 if correct is not None:
@@ -141,49 +145,105 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
                     stats["acc"] = f"{history.accuracy[-1]:.3f}"
                 bar.set_postfix(stats, refresh=False)
                 bar.update()
+            if callbacks and program is not None:
+                program.trainer.sync()  # callbacks see the current parameters
             if any([cb(epoch, history) for cb in callbacks]):
                 break
     finally:
+        if program is not None:
+            program.trainer.sync()  # the Values hold the trained parameters (also after an exception)
         if bar is not None:
             bar.close()
     return history
 
 
 class CompiledLoss:
-    """The batch work of `fit(compiled=True)`: the per-sample loss and the model's output, each traced
-    once into a batched program (`autograd_core.compile`) with the features and the label as inputs."""
+    """The batch work of `fit(compiled=True)`: ONE program holding the per-sample loss and the model's
+    outputs (`autograd_core.compile`), run by a `CompiledTrainer` (parameters kept in arrays, the
+    optimizer's array form) and written back to the Values by `sync()`.
 
-    def __init__(self, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss) -> None:
-        xs = [Value(v, label=f"x{i}") for i, v in enumerate(X[0].tolist())]
-        t = Value(float(y[0]), label="y")
-        out = model(xs)
-        if not isinstance(out, Value):
-            raise NotImplementedError("compiled mode needs a model with one output (multi-class stays eager)")
-        self.loss = compile(loss([out], [t]), [*xs, t])
-        self.score = compile(out, xs)
+    One output: the loss is traced with the label as an input. Several outputs and class labels (e.g.
+    softmax_cross_entropy): the loss is traced once per class c, as outputs ℓ_c sharing the model, and
+    each sample's loss and gradient are ℓ at its own label. Several outputs and a 2-D y (regression):
+    the targets are inputs, as for one output.
+    """
+
+    def __init__(self, xs: list[Value], out: Any, X: np.ndarray, y: np.ndarray, loss: Loss,
+                 optimizer: Optimizer, model: Callable[[Any], Any]) -> None:
+        scores = [out] if isinstance(out, Value) else list(out)
+        self.classes: np.ndarray | None = None
+        if isinstance(out, Value) or y.ndim == 2:
+            targets = [Value(v, label=f"y{i}") for i, v in enumerate(np.atleast_1d(y[0]).tolist())]
+            losses = [loss([out], [targets[0] if isinstance(out, Value) else targets])]
+        else:
+            self.classes = labels_as_classes(y, len(scores))
+            if self.classes is None:
+                raise NotImplementedError("a model with several outputs needs class labels 0..k-1 or a 2-D y")
+            targets = []
+            losses = [loss([scores], [c]) for c in range(len(scores))]
+        program = compile([*losses, *scores], [*xs, *targets])
+        self.n_losses = len(losses)
+        self.trainer = CompiledTrainer(program, optimizer)
         # the program is the mean of per-sample losses: check that this is what `loss` computes
         few = min(len(y), 3)
         eager = loss([model(row) for row in X[:few].tolist()], y[:few].tolist()).data
-        traced = float(self.loss.forward(*X[:few].T, y[:few]).mean())
-        if not abs(eager - traced) <= 1e-9 * max(1.0, abs(eager)):
+        traced, _ = self._losses(X[:few], y[:few])
+        if not abs(eager - traced.mean()) <= 1e-9 * max(1.0, abs(eager)):
             raise NotImplementedError("the loss is not the batch mean of a per-sample loss")
 
     @classmethod
-    def build(cls, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss) -> CompiledLoss | None:
-        """The compiled loss, or None (with a warning) when this model or loss cannot be compiled."""
+    def build(cls, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss,
+              optimizer: Optimizer) -> CompiledLoss | None:
+        """The compiled loss, or None (with a warning) when this model or loss cannot be compiled. A target
+        the loss rejects raises the loss's own error, as in eager mode."""
+        xs = [Value(v, label=f"x{i}") for i, v in enumerate(X[0].tolist())]
         try:
-            return cls(model, X, y, loss)
-        except (NotImplementedError, TypeError, ValueError, ArithmeticError) as exc:
-            warnings.warn(f"fit(compiled=True): {exc}; training eagerly instead", RuntimeWarning, stacklevel=3)
-            return None
+            out = model(xs)
+            _check_targets(out, y, loss)
+            return cls(xs, out, X, y, loss, optimizer, model)
+        except (NotImplementedError, TypeError, ArithmeticError) as exc:
+            reason = exc
+        except ValueError as exc:
+            if isinstance(exc, _TargetError):
+                raise exc.__cause__ from None  # type: ignore[misc]
+            reason = exc
+        warnings.warn(f"fit(compiled=True): {reason}; training eagerly instead", RuntimeWarning, stacklevel=3)
+        return None
 
-    def run(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, list[Value]]:
-        """Forward and backward on one batch; returns the mean loss and the outputs (as leaf Values),
-        with d(mean loss)/dθ accumulated into every parameter's `.grad`."""
-        losses = self.loss.forward(*Xb.T, yb)
-        self.loss.backward("mean")
-        outputs = [Value(s) for s in self.score.forward(*Xb.T).tolist()]
-        return float(losses.mean()), outputs
+    def _losses(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(each sample's loss, all outputs) on a batch, by the trainer's parameters."""
+        columns = [*Xb.T] if self.classes is not None else [*Xb.T, *np.reshape(yb, (len(yb), -1)).T]
+        out = self.trainer.forward(*columns)
+        if self.classes is None:
+            return out[:, 0], out
+        return out[np.arange(len(yb)), yb.astype(np.intp)], out
+
+    def run(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, list[Any]]:
+        """One training step on a batch: forward, backward and the optimizer's array step; returns the mean
+        loss (before the update) and the model's outputs (as leaf Values, for accuracy)."""
+        losses, out = self._losses(Xb, yb)
+        n = len(yb)
+        grad = np.zeros_like(out)
+        grad[np.arange(n), 0 if self.classes is None else yb.astype(np.intp)] = 1.0 / n
+        self.trainer.update(grad)
+        scores = out[:, self.n_losses :]
+        if scores.shape[1] == 1:
+            return float(losses.mean()), list(map(Value, scores[:, 0].tolist()))
+        return float(losses.mean()), [list(map(Value, row)) for row in scores.tolist()]
+
+
+class _TargetError(ValueError):
+    """A target the loss itself rejects (the loss's error is the cause)."""
+
+
+def _check_targets(out: Any, y: np.ndarray, loss: Loss) -> None:
+    """Apply the loss to the traced output with every distinct target, so compiled mode rejects exactly
+    the targets eager mode rejects, with the loss's own message."""
+    for t in (np.unique(y, axis=0) if y.ndim == 2 else np.unique(y)).tolist():
+        try:
+            loss([out], [t])
+        except ValueError as exc:
+            raise _TargetError(str(exc)) from exc
 
 
 def _progress_bar(epochs: int) -> Any:
