@@ -2,6 +2,7 @@
 schedules, datasets, a training loop, save/load and gradient diagnostics."""
 
 from . import diagnostics
+from .compiled import CompiledTrainer
 from .data import batches, make_blobs, make_moons, make_spirals, make_yinyang
 from .diagnostics import dead_relu_fraction, gradient_norms, saturation_fraction
 from .losses import binary_cross_entropy, hinge, l2, mse, softmax_cross_entropy
@@ -17,7 +18,7 @@ __all__ = [
     "Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "clip_grad_norm", "clip_grad_value",
     "constant", "step_decay", "exponential_decay", "inverse_time_decay", "cosine",
     "make_moons", "make_blobs", "make_spirals", "make_yinyang", "batches",
-    "fit", "predict", "History",
+    "fit", "predict", "History", "CompiledTrainer",
     "save", "load", "SerializationError",
     "diagnostics", "gradient_norms", "dead_relu_fraction", "saturation_fraction",
 ]
