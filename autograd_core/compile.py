@@ -37,24 +37,22 @@ import numpy as np
 from .compile_codegen import Namespace, backward_source, forward_source
 from .compile_trace import Instruction, Ref, schedule, trace
 from .graph import topological_order
-from .ops import VECTOR
-from .value import Value, dot_values
+from .primitive import PRIMITIVES, chain_array
+from .value import Value
 
 __all__ = ["compile", "Compiled", "Instruction", "Ref"]
 
 _data = attrgetter("data")
 
 
-def numpy_rule(op: str) -> Callable[..., tuple[Any, ...]]:
-    """The numpy form of primitive `op`: (block operands) -> (output block, ∂out/∂operand for each).
+def numpy_rule(op: str) -> Callable[..., Sequence[Any]]:
+    """Primitive `op`'s one rule over numpy blocks (`Primitive.arrays`): (operands) -> [out, ∂out/∂operand…],
+    samples with special values given exactly the eager answer, domain errors naming the first bad sample.
+    The ONE place the compiler reads the primitives."""
+    return PRIMITIVES[op].arrays
 
-    The ONE place the compiler reads the primitives' rules (domain errors name the first bad sample)."""
-    return VECTOR[op]
 
-
-def chain(g: np.ndarray, local: Any) -> np.ndarray:
-    """One chain-rule product in backward: upstream gradient g times a local derivative."""
-    return g * local
+chain = chain_array  # upstream gradient · local derivative, with eager mode's 0·∞ convention
 
 
 def compile(output: Value | Sequence[Value], inputs: Iterable[Value]) -> Compiled:
@@ -104,10 +102,7 @@ class Compiled:
         self.inputs = inputs
         self._single = isinstance(output, Value)
         roots = [output] if isinstance(output, Value) else output
-        # several outputs: one walk from a node over all of them (dropped again), so shared nodes appear once
-        order = topological_order(roots[0] if self._single else dot_values(roots, roots))
-        if not self._single:
-            order.pop()
+        order = topological_order(roots)  # one walk over all outputs: shared nodes appear once
         self.n_nodes = len(order)
         self.n_outputs = len(roots)
         # a node's position in the topological order (first operand first) orders the rows of each block,

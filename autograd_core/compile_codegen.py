@@ -6,8 +6,9 @@ results). It returns the output rows and the tape (what backward reads). `backwa
 reverse sweep for a given set of seeded outputs: ∂L/∂arg = ∂L/∂out · ∂out/∂arg per instruction, only for
 operands with a parameter under them, summed over the samples where the operand is per batch, added
 into `gs` (the gradient of every s row). Local derivatives that are constants for a primitive (±1 for
-+, − and neg) are folded into the code instead of multiplied at run time; the product of an upstream
-gradient and a local derivative is always the `chain` helper of compile.py.
++, − and neg) are folded into the code instead of multiplied at run time (guarded: a rule that returns an
+array there, e.g. NaN partials where the output is NaN, is multiplied as usual); the product of an
+upstream gradient and a local derivative is otherwise always the `chain` helper of compile.py.
 
 Names in the generated code: v{b} block b of v (v0 = x, v{k+1} = result of instruction k), g{b} its
 gradient, w{k}/x{k} the matrices of dot instruction k, l{k}_{i} its i-th local derivative, c{n} index
@@ -100,7 +101,7 @@ def forward_source(program: list[Instruction], outs: list[Ref], ns: Namespace,
         else:
             f = ns.bind(rule(ins.op), "F")
             consts[k] = constant_locals(ins, rule(ins.op))
-            names = [f"l{k}_{i}" if ins.needs_grad[i] and c is None else "_" for i, c in enumerate(consts[k])]
+            names = [f"l{k}_{i}" if ins.needs_grad[i] else "_" for i in range(len(ins.args))]
             lines.append(f"    {out}, {', '.join(names)}, = {f}({', '.join(_fetch(ns, a) for a in ins.args)})")
             tape += [name for name in names if name != "_"]
         if ins.out.space == "s":
@@ -205,12 +206,13 @@ def backward_source(program: list[Instruction], outs: list[Ref], seeded: tuple[b
                 bw.add(b[0], g)
         else:
             for i, (ref, c) in enumerate(zip(ins.args, consts[k])):
-                if not ins.needs_grad[i] or c == 0.0:
+                if not ins.needs_grad[i]:
                     continue
-                if c is None:
-                    expr = f"chain({g}, l{k}_{i})"
-                else:
-                    expr = g if c == 1.0 else f"-{g}" if c == -1.0 else f"{g} * {ns.bind(c, 'k')}"
+                local = f"l{k}_{i}"
+                expr = f"chain({g}, {local})"
+                if c is not None:  # a constant partial, unless the rule had to give some samples their own
+                    folded = g if c == 1.0 else f"-{g}" if c == -1.0 else f"{g} * {ns.bind(c, 'k')}"
+                    expr = f"({folded} if {local}.__class__ is float else {expr})"
                 if ref.space == "s" and ins.out.space == "v":
                     expr = f"({expr}).sum(axis=1, keepdims=True)"
                 bw.add(ref, expr)

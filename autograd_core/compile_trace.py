@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops import FUSED_DOT, VECTOR
+from .ops import FUSED_DOT
+from .primitive import PRIMITIVES
 from .value import Constant, Value
 
 __all__ = ["Ref", "Part", "Instruction", "trace", "schedule"]
@@ -149,10 +150,10 @@ def trace(order: list[Value], roots: Sequence[Value], inputs: tuple[Value, ...])
             ids[node] = _trace_dot(node, ids, nodes, add, r)
         elif op.endswith(FUSED_DOT):  # a neuron with its activation fused in: dot, then the activation
             ids[node] = add(op[: -len(FUSED_DOT)], (_trace_dot(node, ids, nodes, add, r),), r, data=node.data)
-        elif op in VECTOR:
+        elif op in PRIMITIVES:
             ids[node] = add(op, tuple(ids[c] for c in node._prev), r, data=node.data)
         else:
-            raise NotImplementedError(f"compile: primitive {op!r} has no numpy form")
+            raise NotImplementedError(f"compile: {op!r} is not a known primitive")
     return nodes, [ids[r] for r in roots]
 
 
