@@ -10,6 +10,7 @@
 
 from .backprop_view import BackpropView, GraphTooLargeError, backprop_view
 from .compile import Compiled, compile
+from .gcscope import frozen_heap
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .graph import topological_order, zero_grad
 from .primitive import PRIMITIVES, DomainError, Primitive, ZeroDivisionDomainError, primitive
@@ -35,6 +36,7 @@ __all__ = [
     "ZeroDivisionDomainError",
     "compile",
     "Compiled",
+    "frozen_heap",
     "grad",
     "value_and_grad",
     "hessian",

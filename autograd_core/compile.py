@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .compile_codegen import Namespace, backward_source, forward_source
+from .gcscope import frozen_heap
 from .compile_trace import Instruction, Ref, schedule, trace
 from .graph import topological_order
 from .primitive import PRIMITIVES, chain_array
@@ -55,6 +56,7 @@ def numpy_rule(op: str) -> Callable[..., Sequence[Any]]:
 chain = chain_array  # upstream gradient · local derivative, with eager mode's 0·∞ convention
 
 
+@frozen_heap.wrap  # tracing builds a program of many small objects: keep the collector off the rest of the heap
 def compile(output: Value | Sequence[Value], inputs: Iterable[Value]) -> Compiled:
     """Trace the graph under `output` (a Value, or a list of Values: one program, several outputs) once
     into a batched program; `inputs` are its per-sample leaves.
@@ -141,29 +143,35 @@ class Compiled:
         Domain errors (log of x <= 0, …) raise the eager mode's exception types, naming the op and
         the first offending sample.
         """
-        x = self._columns(columns)
+        x = self.check_columns(*columns)
+        rows = self.evaluate(x, theta)
+        batch = x.shape[1]
+        if self._single:
+            return np.broadcast_to(rows[0], (1, batch))[0].copy()
+        out = np.empty((batch, len(rows)))
+        for i, r in enumerate(rows):
+            out[:, i] = r[0]
+        return out
+
+    def evaluate(self, x: np.ndarray, theta: np.ndarray | None = None) -> list[np.ndarray]:
+        """`forward` without the column checks: `x` is the (n_inputs, B) float64 block of inputs; returns one
+        (1, B) or (1, 1) row per output (views: copy them to keep them). What trainers call."""
         s = self._s0.copy()
         n_p = len(self.parameters)
         if theta is None:
             s[:n_p, 0] = list(map(_data, self.parameters))
         else:
-            theta = np.asarray(theta, dtype=np.float64)
-            if theta.shape != (n_p,):
-                raise ValueError(f"forward: theta must have shape ({n_p},) (one value per parameter), got {theta.shape}")
+            if np.shape(theta) != (n_p,):
+                raise ValueError(f"forward: theta must have shape ({n_p},) (one value per parameter), got {np.shape(theta)}")
             s[:n_p, 0] = theta
         self._tape = None
-        with np.errstate(all="ignore"):  # the rules check domains themselves; numpy's warnings stay quiet
+        with np.errstate(all="ignore"):  # the rules check special values themselves; numpy stays quiet
             try:
                 rows, tape = self._forward(x, s)
             except (ArithmeticError, ValueError) as e:
                 raise self._first_error(x, s, e) from None
         self._tape, self._batch = tape, x.shape[1]
-        if self._single:
-            return np.broadcast_to(rows[0], (1, x.shape[1]))[0].copy()
-        out = np.empty((x.shape[1], len(rows)))
-        for i, r in enumerate(rows):
-            out[:, i] = r[0]
-        return out
+        return rows  # type: ignore[no-any-return]
 
     def _first_error(self, x: np.ndarray, s: np.ndarray, err: Exception) -> Exception:
         """`err` names the first failing sample of the first failing instruction, but an earlier sample
@@ -177,8 +185,13 @@ class Compiled:
                 err, j = e, getattr(e, "sample", 0)
         return err
 
-    def _columns(self, columns: tuple[Any, ...]) -> np.ndarray:
-        """The input columns as one (n_inputs, B) float array, after checking them."""
+    @property
+    def batch(self) -> int:
+        """The number of samples of the last forward (0 before any)."""
+        return self._batch
+
+    def check_columns(self, *columns: Any) -> np.ndarray:
+        """The input columns as one (n_inputs, B) float64 array (what `evaluate` takes), after checking them."""
         if len(columns) != len(self.inputs):
             raise ValueError(f"forward: expected {len(self.inputs)} input column(s), got {len(columns)}")
         arrays = []
@@ -224,16 +237,19 @@ class Compiled:
         if into is not None and (not isinstance(into, np.ndarray) or into.shape != (n_p,) or into.dtype != np.float64):
             raise ValueError(f"backward: into must be a float64 array of shape ({n_p},)")
         seeded = tuple(bool(seed.any()) for seed in seeds) if grad is not None else (True,) * k
-        gs = self.gradient(seeds, seeded)
+        gs = self.gradient(seeds, seeded)[:n_p]
         if into is not None:
-            into += gs[:n_p]
+            into += gs
             return
-        for p, gp in zip(self.parameters, gs[:n_p].tolist()):
+        for p, gp in zip(self.parameters, gs.tolist()):
             p.grad += gp
 
     def gradient(self, seeds: Sequence[np.ndarray], seeded: tuple[bool, ...]) -> np.ndarray:
         """∂L/∂(every s row) as a flat array (parameters first), L = Σᵢ seeds[i] ⊙ output i over the
-        outputs marked in `seeded` (each seed a (1, B) array). What `backward` and trainers call."""
+        outputs marked in `seeded` (each seed a (1, B) array), from the last forward. What `backward` and
+        trainers call."""
+        if self._tape is None:
+            raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
         fn = self._backwards.get(seeded)
         if fn is None:
             source = backward_source(self.program, self._outs, seeded, self._ns, self._consts, len(self.inputs))

@@ -163,6 +163,10 @@ def _trace_dot(node: Value, ids: dict[Value, int], nodes: list[Node], add: Any, 
     ws, xs, bias = children[:k], children[k : 2 * k], children[2 * k :]
     batch = [nodes[c].batch for c in children]
     z = node.data if node._op == "dot" else 0.0  # a fused node's data is the activation's output
+    if k == 1 and not bias and node._op == "dot":  # w·1.0 (the mean of a batch of one) is w itself, exactly
+        for a, one in ((ws[0], xs[0]), (xs[0], ws[0])):
+            if nodes[one].op == "const" and nodes[one].value == 1.0:
+                return a
     if k and not any(batch):  # parameters and constants only (an L2 term): one row-wise sum of products
         return add("sdot", (*ws, *xs, *bias), r, data=z)
     if k and not any(batch[:k]) and all(batch[k : 2 * k]) and not any(batch[2 * k :]):

@@ -73,9 +73,19 @@ class CompiledTrainer:
     def update(self, grad: Any = None) -> None:
         """Backward from the last `forward` (L = mean of the outputs' sum, or Σ grad ⊙ outputs), then one
         optimizer step on the arrays."""
-        g = self.grad
-        g[:] = 0.0
-        self.program.backward(grad=grad, into=g[: self._n])
+        program = self.program
+        if grad is None:
+            batch = program.batch
+            seeds = [np.full((1, batch), 1.0 / batch)] * program.n_outputs
+            seeded = (True,) * program.n_outputs
+        else:
+            grad = np.asarray(grad, dtype=np.float64).reshape(program.batch, -1)
+            seeds = [grad[None, :, i] for i in range(grad.shape[1])]
+            seeded = tuple(bool(seed.any()) for seed in seeds)
+        g = program.gradient(seeds, seeded)[: self._n]
+        if len(self._values) > self._n:  # parameters the program does not read: gradient 0
+            g = np.concatenate([g, np.zeros(len(self._values) - self._n)])
+        self.grad = g
         if self._rows is None:
             self.optimizer.array_step(self.theta, g, self._state)
         else:
@@ -85,9 +95,10 @@ class CompiledTrainer:
 
     def step(self, *columns: Any) -> float:
         """forward + update on one batch; returns the batch's mean loss (before the update)."""
-        out = self.forward(*columns)
+        rows = self.program.evaluate(self.program.check_columns(*columns), self.theta[: self._n])
+        loss = sum(float(r.mean()) for r in rows)  # (1, B) rows, or (1, 1) for an output without inputs
         self.update()
-        return float(out.sum() / out.shape[0])
+        return loss
 
     def run(self, *columns: Any, steps: int) -> list[float]:
         """`steps` steps on the same batch (full-batch training); returns each step's loss, then syncs."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
 from autograd_core import Value
+from autograd_core.gcscope import frozen_heap
 from autograd_core.value import FUSABLE, Constant, dot_values
 
 from .checks import count
@@ -182,6 +183,7 @@ class Layer(Module):
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
 
+    @frozen_heap.wrap  # the collector skips the rest of the heap while the graph is built (gcscope.py)
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         x = as_values(x)
         nin = len(self.neurons[0].w)
@@ -212,6 +214,7 @@ class MLP(Module):
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    @frozen_heap.wrap
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         x = as_values(x)
         nin = len(self.layers[0].neurons[0].w)

@@ -160,7 +160,8 @@ class SGD(Optimizer):
         return self.momentum != 0.0
 
     def _rule(self, p: Any, g: Any, s: dict[str, Any], lr: float, ns: Any) -> Any:
-        g = g + self.weight_decay * p
+        if self.weight_decay:
+            g = g + self.weight_decay * p
         mu = self.momentum
         if mu:
             b = s.get("momentum_buffer")
@@ -189,7 +190,8 @@ class RMSProp(Optimizer):
         return {"square_avg": 0.0, "grad_avg": 0.0, "momentum_buffer": 0.0}
 
     def _rule(self, p: Any, g: Any, s: dict[str, Any], lr: float, ns: Any) -> Any:
-        g = g + self.weight_decay * p
+        if self.weight_decay:
+            g = g + self.weight_decay * p
         a = self.alpha
         s["square_avg"] = v = a * s["square_avg"] + (1.0 - a) * g * g
         if self.centered:

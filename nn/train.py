@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value, compile
+from autograd_core.gcscope import frozen_heap
 
 from .checks import count
 from .compiled import CompiledTrainer, labels_as_classes
@@ -84,6 +85,7 @@ def classifier(y: np.ndarray, loss: Loss, output: Any) -> Callable[[Any, float],
     return None
 
 
+@frozen_heap.wrap  # the cyclic collector skips the rest of the heap during training (autograd_core/gcscope.py)
 def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Optimizer, epochs: int,
         batch_size: int | None = None, progress: bool = True, callbacks: Sequence[Callback] = (),
         shuffle: bool = True, seed: Seed = None, compiled: bool = False) -> History:
