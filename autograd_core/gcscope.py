@@ -59,9 +59,11 @@ def _enter() -> float | None:
 
 
 def _refreeze(phase: str, info: dict[str, int]) -> None:
-    """While a scope is open, a full collection starts with the graph built so far frozen as well: it
-    scans nothing (the graph has no cycles) instead of every node again, so building stays O(1) per node."""
-    if phase == "start" and info["generation"] == 2:
+    """While a scope is open, an automatic full collection starts with the graph built so far frozen as
+    well: it scans nothing (the graph has no cycles) instead of every node again, so building stays O(1)
+    per node. Automatic means triggered by allocation (the young count is past its threshold); an explicit
+    `gc.collect()` inside a scope still collects everything made inside it."""
+    if phase == "start" and info["generation"] == 2 and gc.get_count()[0] > gc.get_threshold()[0]:
         gc.freeze()
 
 
