@@ -45,6 +45,7 @@ test: system-deps $(VENV)/.installed-dev+notebooks
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_compile.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_gc.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_fit.py
 
 notebooks: system-deps $(VENV)/.installed-dev+notebooks

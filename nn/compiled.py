@@ -70,17 +70,25 @@ class CompiledTrainer:
         """The program's outputs on a batch (see `Compiled.forward`), with the trainer's parameters."""
         return self.program.forward(*columns, theta=self.theta[: self._n])
 
+    def evaluate(self, x: np.ndarray) -> list[np.ndarray]:
+        """`Compiled.evaluate` with the trainer's parameters: one (1, B) row per output, x (n_inputs, B)."""
+        return self.program.evaluate(x, self.theta[: self._n])
+
     def update(self, grad: Any = None) -> None:
-        """Backward from the last `forward` (L = mean of the outputs' sum, or Σ grad ⊙ outputs), then one
-        optimizer step on the arrays."""
+        """Backward from the last `forward`, then one optimizer step on the arrays. The loss differentiated
+        is the mean over the batch of the outputs' sum, or L = Σ grad ⊙ outputs for `grad` shaped like
+        forward's result, or a dict {output index: (B,) array} naming only the outputs L depends on."""
         program = self.program
+        k, batch = program.n_outputs, program.batch
         if grad is None:
-            batch = program.batch
-            seeds = [np.full((1, batch), 1.0 / batch)] * program.n_outputs
-            seeded = (True,) * program.n_outputs
+            seeds = [np.full((1, batch), 1.0 / batch)] * k
+            seeded = (True,) * k
+        elif isinstance(grad, dict):
+            seeds = [np.reshape(grad[i], (1, batch)) if i in grad else None for i in range(k)]
+            seeded = tuple(seed is not None for seed in seeds)
         else:
-            grad = np.asarray(grad, dtype=np.float64).reshape(program.batch, -1)
-            seeds = [grad[None, :, i] for i in range(grad.shape[1])]
+            grad = np.asarray(grad, dtype=np.float64).reshape(batch, k)
+            seeds = [grad[None, :, i] for i in range(k)]
             seeded = tuple(bool(seed.any()) for seed in seeds)
         g = program.gradient(seeds, seeded)[: self._n]
         if len(self._values) > self._n:  # parameters the program does not read: gradient 0
@@ -95,7 +103,7 @@ class CompiledTrainer:
 
     def step(self, *columns: Any) -> float:
         """forward + update on one batch; returns the batch's mean loss (before the update)."""
-        rows = self.program.evaluate(self.program.check_columns(*columns), self.theta[: self._n])
+        rows = self.evaluate(self.program.check_columns(*columns))
         loss = sum(float(r.mean()) for r in rows)  # (1, B) rows, or (1, 1) for an output without inputs
         self.update()
         return loss

@@ -9,6 +9,7 @@ loop costs.
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,11 +134,11 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
                 else:  # forward, backward and the optimizer step, on arrays
                     value, outputs = program.run(X if full else X[idx], y if full else y[idx])
                 if not history.step_loss:  # first update: now the output type is known
-                    correct = classifier(y, loss, outputs[0])
+                    correct = classifier(y, loss, outputs[0] if program is None else program.traced_output)
                 history.step_loss.append(value)
                 total += value * len(yb)
                 if correct is not None:
-                    right += sum(map(correct, outputs, yb))
+                    right += sum(map(correct, outputs, yb)) if program is None else program.count_correct(correct)
             history.loss.append(value if full else total / len(rows))  # full batch: exactly its loss
             if correct is not None:
                 history.accuracy.append(right / len(rows))
@@ -173,6 +174,7 @@ class CompiledLoss:
     def __init__(self, xs: list[Value], out: Any, X: np.ndarray, y: np.ndarray, loss: Loss,
                  optimizer: Optimizer, model: Callable[[Any], Any]) -> None:
         scores = [out] if isinstance(out, Value) else list(out)
+        self.traced_output = out  # the model's output on the traced sample (a Value, or a list of them)
         self.classes: np.ndarray | None = None
         if isinstance(out, Value) or y.ndim == 2:
             targets = [Value(v, label=f"y{i}") for i, v in enumerate(np.atleast_1d(y[0]).tolist())]
@@ -186,6 +188,7 @@ class CompiledLoss:
         program = compile([*losses, *scores], [*xs, *targets])
         self.n_losses = len(losses)
         self.trainer = CompiledTrainer(program, optimizer)
+        self._batch: tuple[Any, np.ndarray] = (None, np.empty(0))  # (X of the last batch, its input block)
         # the program is the mean of per-sample losses: check that this is what `loss` computes
         few = min(len(y), 3)
         eager = loss([model(row) for row in X[:few].tolist()], y[:few].tolist()).data
@@ -212,26 +215,59 @@ class CompiledLoss:
         warnings.warn(f"fit(compiled=True): {reason}; training eagerly instead", RuntimeWarning, stacklevel=3)
         return None
 
-    def _losses(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(each sample's loss, all outputs) on a batch, by the trainer's parameters."""
-        columns = [*Xb.T] if self.classes is not None else [*Xb.T, *np.reshape(yb, (len(yb), -1)).T]
-        out = self.trainer.forward(*columns)
+    def _losses(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(each sample's loss, the model's output rows) on a batch, by the trainer's parameters."""
+        if self._batch[0] is not Xb:  # full-batch training passes the same arrays every epoch: reuse the block
+            columns = Xb.T if self.classes is not None else np.concatenate([Xb.T, np.reshape(yb, (len(yb), -1)).T])
+            self._batch = (Xb, np.array(columns, dtype=np.float64))
+        rows = self.trainer.evaluate(self._batch[1])
+        scores = [r[0] for r in rows[self.n_losses :]]
         if self.classes is None:
-            return out[:, 0], out
-        return out[np.arange(len(yb)), yb.astype(np.intp)], out
+            return np.broadcast_to(rows[0][0], len(yb)), scores
+        return np.concatenate(rows[: self.n_losses])[yb.astype(np.intp), np.arange(len(yb))], scores
 
     def run(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, list[Any]]:
         """One training step on a batch: forward, backward and the optimizer's array step; returns the mean
-        loss (before the update) and the model's outputs (as leaf Values, for accuracy)."""
-        losses, out = self._losses(Xb, yb)
+        loss (before the update) and the model's output rows (arrays; see `count_correct`)."""
+        losses, scores = self._losses(Xb, yb)
         n = len(yb)
-        grad = np.zeros_like(out)
-        grad[np.arange(n), 0 if self.classes is None else yb.astype(np.intp)] = 1.0 / n
-        self.trainer.update(grad)
-        scores = out[:, self.n_losses :]
-        if scores.shape[1] == 1:
-            return float(losses.mean()), list(map(Value, scores[:, 0].tolist()))
-        return float(losses.mean()), [list(map(Value, row)) for row in scores.tolist()]
+        if self.classes is None:
+            self.trainer.update({0: np.full(n, 1.0 / n)})
+        else:
+            labels = yb.astype(np.intp)
+            self.trainer.update({c: (labels == c) / n for c in range(self.n_losses)})
+        self._last = (scores, yb)
+        return float(losses.mean()), scores
+
+    def count_correct(self, correct: Callable[[Any, Any], Any]) -> int:
+        """How many outputs of the last batch `correct(output, label)` (see `classifier`) accepts: on whole
+        arrays at once when it is elementwise (one output), else sample by sample."""
+        scores, labels = self._last
+        if len(scores) == 1:
+            try:
+                right = correct(_Score.column(scores[0]), labels)
+            except Exception:  # noqa: BLE001 - not elementwise: count sample by sample below
+                right = None
+            if isinstance(right, np.ndarray) and right.dtype == bool and right.shape == labels.shape:
+                return int(right.sum())
+            return sum(map(correct, map(_Score, scores[0].tolist()), labels.tolist()))
+        rows = zip(*(s.tolist() for s in scores))
+        return sum(map(correct, ([_Score(v) for v in row] for row in rows), labels.tolist()))
+
+
+class _Score(float):
+    """A model output for scoring accuracy: a float that reads like a Value (`.data`), cheap to make."""
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> float:
+        return float(self)
+
+    @staticmethod
+    def column(values: np.ndarray) -> Any:
+        """All outputs of a batch behind one `.data` (an array), for an elementwise `correct`."""
+        return SimpleNamespace(data=values)
 
 
 class _TargetError(ValueError):
