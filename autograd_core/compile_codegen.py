@@ -84,20 +84,18 @@ def forward_source(program: list[Instruction], outs: list[Ref], ns: Namespace,
     for k, ins in enumerate(program):
         out = f"v{k + 1}"
         consts.append([None] * len(ins.args))
-        if ins.op == "dot":
+        if ins.op in ("dot", "sdot"):  # W @ X, or for sdot the row sums of W * X (both from s)
             m, n = ins.shape  # type: ignore[misc]
-            x, w, *b = ins.args
-            lines.append(f"    x{k} = {_fetch(ns, x)}")
+            if ins.op == "dot":
+                (x, w, *b), x_grad, w_grad = ins.args, ins.needs_grad[0], ins.needs_grad[1]
+                x_expr, product = _fetch(ns, x), f"w{k} @ x{k}"
+            else:
+                (w, x, *b), w_grad, x_grad = ins.args, ins.needs_grad[0], ins.needs_grad[1]
+                x_expr, product = f"sf[{_rows(ns, x.index)}].reshape({m}, {n})", f"(w{k} * x{k}).sum(axis=1, keepdims=True)"
+            lines.append(f"    x{k} = {x_expr}")
             lines.append(f"    w{k} = sf[{_rows(ns, w.index)}].reshape({m}, {n})")
-            lines.append(f"    {out} = w{k} @ x{k}" + (f" + {_fetch(ns, b[0])}" if b else ""))
-            tape += [f"w{k}"] * ins.needs_grad[0] + [f"x{k}"] * ins.needs_grad[1]
-        elif ins.op == "sdot":
-            m, n = ins.shape  # type: ignore[misc]
-            w, x, *b = ins.args
-            lines.append(f"    w{k} = sf[{_rows(ns, w.index)}].reshape({m}, {n})")
-            lines.append(f"    x{k} = sf[{_rows(ns, x.index)}].reshape({m}, {n})")
-            lines.append(f"    {out} = (w{k} * x{k}).sum(axis=1, keepdims=True)" + (f" + {_fetch(ns, b[0])}" if b else ""))
-            tape += [f"x{k}"] * ins.needs_grad[0] + [f"w{k}"] * ins.needs_grad[1]
+            lines.append(f"    {out} = {product}" + (f" + {_fetch(ns, b[0])}" if b else ""))
+            tape += [f"w{k}"] * x_grad + [f"x{k}"] * w_grad  # ∂/∂X needs W, ∂/∂W needs X
         else:
             f = ns.bind(rule(ins.op), "F")
             consts[k] = constant_locals(ins, rule(ins.op))
