@@ -94,7 +94,9 @@ def forward_source(program: list[Instruction], outs: list[Ref], ns: Namespace,
                 x_expr, product = f"sf[{_rows(ns, x.index)}].reshape({m}, {n})", f"(w{k} * x{k}).sum(axis=1, keepdims=True)"
             lines.append(f"    x{k} = {x_expr}")
             lines.append(f"    w{k} = sf[{_rows(ns, w.index)}].reshape({m}, {n})")
-            lines.append(f"    {out} = {product}" + (f" + {_fetch(ns, b[0])}" if b else ""))
+            lines.append(f"    {out} = {product}")
+            if b:  # added in place: the product is a fresh array
+                lines.append(f"    {out} += {_fetch(ns, b[0])}")
             tape += [f"w{k}"] * x_grad + [f"x{k}"] * w_grad  # ∂/∂X needs W, ∂/∂W needs X
         else:
             f = ns.bind(rule(ins.op), "F")
