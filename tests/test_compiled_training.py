@@ -271,3 +271,25 @@ def test_a_bad_target_anywhere_raises_the_eager_error_in_compiled_mode(loss, bad
             nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=1, progress=False, compiled=compiled)
         errors.append(str(info.value))
     assert errors[0] == errors[1]
+
+
+def test_folded_constant_partials_still_give_nan_where_the_output_is_nan() -> None:
+    """± 1 partials are folded into the code, but a NaN output makes its partials NaN, as eager mode does."""
+    p, q = Value(0.5), Value(-1.5)
+    x = Value(1.0)
+    f = lambda x: [p - x, -(q + x), (p * x).tanh() + q]  # noqa: E731
+    prog = compile(f(x), [x])
+    column = [1.0, float("nan"), float("inf"), -2.0]
+    prog.forward(column)
+    prog.backward("sum")
+    compiled = [p.grad, q.grad]
+    assert np.isnan(compiled).all()  # the NaN sample reaches both through + and − alone
+    p.grad = q.grad = 0.0
+    for v in column:
+        for out in f(Value(v)):
+            out.backward()
+    np.testing.assert_allclose(compiled, [p.grad, q.grad], rtol=1e-12, equal_nan=True)
+    prog.forward([1.0, 2.0])
+    p.grad = q.grad = 0.0
+    prog.backward("sum")
+    assert np.isfinite([p.grad, q.grad]).all()
