@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
+import numpy as np
+
 from . import ops
 from .graph import backward as _backward
 from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, rule_mode
@@ -85,8 +87,17 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_dx", "_dy", "_mark", "__weakref__")
 
-    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value, not an object array.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy ufuncs on Values give Values: np.float64(2) * Value(3), np.sqrt(v), np.std([v, w])."""
+        name = _UFUNCS.get(getattr(ufunc, "__name__", ""))
+        if method != "__call__" or kwargs or name is None:
+            return NotImplemented
+        if any(isinstance(i, np.ndarray) for i in inputs):
+            return NotImplemented  # arrays of numbers with Values: use an object array or Python numbers
+        args = [i if isinstance(i, Value) else _lift(i, name) for i in inputs]
+        if name == "conjugate":
+            return args[0]
+        return apply(PRIMITIVES[name], *args)
 
     data: float
     grad: float
@@ -315,6 +326,14 @@ def apply(prim: Primitive, *operands: Value | float) -> Value:
     return _node(Value, out, prim.name, args, None, tuple(partials), 1.0)
 
 
+_UFUNCS = {  # numpy ufunc name -> primitive
+    "add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/", "power": "**",
+    "negative": "neg", "absolute": "abs", "exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin",
+    "cos": "cos", "tan": "tan", "tanh": "tanh", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+    "sinh": "sinh", "cosh": "cosh", "log1p": "log1p", "expm1": "expm1", "conjugate": "conjugate",
+}
+
+
 def _data(v: Any) -> float:
     return v.data if isinstance(v, Value) else v
 
@@ -345,7 +364,7 @@ def _kernel(name: str) -> Callable[..., Value]:
 VALUE = _Namespace(
     "VALUE",
     **{name: _kernel(name) for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "asin", "acos",
-                                        "atan", "sinh", "cosh", "log1p", "expm1", "abs")},
+                                        "atan", "sinh", "cosh", "log1p", "expm1", "abs", "sigmoid")},
     pow=_kernel("**"),
     where=_value_where,
     maximum=_value_maximum,
