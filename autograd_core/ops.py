@@ -274,7 +274,7 @@ def dot(w: Sequence[float], x: Sequence[float], bias: float | None = None) -> tu
     """
     if len(w) != len(x):
         raise ValueError(f"dot: weights and inputs differ in length ({len(w)} vs {len(x)})")
-    out = sum(map(_mul, w, x))
+    out = sum(map(_mul, w, x), 0.0)
     if bias is None:
         return out, (*x, *w)
     return out + bias, (*x, *w, 1.0)
