@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any, Union
 
 from autograd_core import Value
 from autograd_core.value import FUSABLE, Constant, dot_values
 
-from .checks import count
+from .checks import count, one_of
 from .initializers import INITIALIZERS, init_bound
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
@@ -33,8 +34,8 @@ def make_rng(rng: RngLike) -> Any:
 
 def as_values(x: Sequence[Value | float] | Any) -> list[Value]:
     """Inputs as Values: Values pass through, numbers become Constants (made once, shared by neurons)."""
-    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(f"expected a list, tuple or 1-D array of numbers or Values, got {type(x).__name__}")
+    if isinstance(x, (str, bytes, Mapping, Set)) or not hasattr(x, "__len__"):  # keys / no order: not inputs
+        raise TypeError(f"the input must be a list, tuple or 1-D array of numbers or Values, got a {type(x).__name__}")
     if getattr(x, "ndim", 1) != 1:
         raise ValueError(f"expected a 1-D input, got an array of shape {x.shape}")
     return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]
@@ -72,8 +73,8 @@ class Module:
     def load_state_dict(self, state: Mapping[str, float]) -> None:
         """Set every parameter's `.data` from `state` (strict, all or nothing).
 
-        The keys must be exactly this model's parameter names and every value a single real number
-        (each parameter is a scalar). Otherwise ValueError/TypeError naming the offending keys, and the
+        The keys must be exactly this model's parameter names and every value a single finite real number
+        (each parameter is a scalar; NaN and inf are refused, as `nn.load` refuses them). Otherwise ValueError/TypeError naming the offending keys, and the
         model is left unchanged.
         """
         if not isinstance(state, Mapping):
@@ -100,7 +101,12 @@ class Module:
                 got = f"shape {shape}" if shape is not None else (
                     f"a {type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__)
                 raise TypeError(f"state_dict[{name!r}]: parameter is a scalar, expected one real number, got {got}")
-            values[name] = float(v)
+            try:
+                values[name] = float(v)
+            except OverflowError:
+                raise ValueError(f"state_dict[{name!r}] does not fit a float (an int of {len(str(v))} digits)") from None
+            if not math.isfinite(values[name]):
+                raise ValueError(f"state_dict[{name!r}] is {values[name]}: parameters must be finite")
         for name, p in params.items():
             p.data = values[name]
 
@@ -130,8 +136,7 @@ class Neuron(Module):
     ) -> None:
         nin = count("nin", nin)
         activation = activation if activation is not None else ("relu" if nonlin else "linear")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        activation = one_of("activation", activation, ACTIVATIONS)
         bound = init_bound(init, nin, fan_out)
         r = make_rng(rng)
         self.w = [Value(r.uniform(-bound, bound)) for _ in range(nin)]
