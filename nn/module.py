@@ -223,7 +223,7 @@ class MLP(Module):
         if len(x) != nin:
             raise ValueError(f"MLP expected {nin} inputs, got {len(x)}")
         for layer in self.layers:
-            x = layer(x)
+            x = layer([x] if isinstance(x, Value) else x)  # a 1-unit hidden layer gives a Value: one input
         return x
 
     def __repr__(self) -> str:

@@ -203,3 +203,12 @@ def test_load_state_dict_rejects_non_finite_values_like_load(bad, match):
     with pytest.raises(ValueError, match=r"state_dict\['layers.1.neurons.0.b'\] " + match):
         m.load_state_dict(state)
     assert m.state_dict() == before
+
+
+def test_a_one_unit_hidden_layer_works():
+    """Found by the fit property test: MLP(1, [1, 1]) failed (the hidden layer returned a bare Value)."""
+    m = MLP(1, [1, 1], rng=0)
+    (w1,), b1 = m.layers[0].neurons[0].w, m.layers[0].neurons[0].b
+    (w2,), b2 = m.layers[1].neurons[0].w, m.layers[1].neurons[0].b
+    w1.data, w2.data = 0.5, -2.0
+    assert m([3.0]).data == -2.0 * max(0.0, 0.5 * 3.0 + b1.data) + b2.data

@@ -8,8 +8,8 @@ import pytest
 
 import nn
 
-from nn import (MLP, SGD, Adam, binary_cross_entropy, fit, hinge, l2, make_moons, make_yinyang, mse, predict,
-                softmax_cross_entropy)
+from nn import (MLP, SGD, Adam, History, binary_cross_entropy, fit, hinge, l2, make_moons, make_yinyang, mse,
+                predict, softmax_cross_entropy)
 
 
 def test_adam_trains_moons_to_90_percent():
@@ -413,3 +413,81 @@ def test_an_update_that_overflows_is_undone():
     with pytest.raises(nn.DivergenceError, match="epoch 0, step 0 .*the update made parameter #0 non-finite"):
         fit(Model(), X, y, mse, SGD([w], lr=1e308), epochs=3, progress=False)
     assert w.data == 0.5
+
+
+# ---- property: eager and compiled fit agree on good input and fail alike on bad input -------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+LOSSES = {"mse": mse, "binary_cross_entropy": binary_cross_entropy, "hinge": hinge,
+          "softmax_cross_entropy": softmax_cross_entropy}
+CORRUPTIONS = [None, "nan in X", "inf in y", "bad target", "y of shape (n, 1)", "batch_size as str", "huge lr"]
+
+
+@st.composite
+def training_runs(draw):
+    loss = draw(st.sampled_from(sorted(LOSSES)))
+    n, nin = draw(st.integers(1, 10)), draw(st.integers(1, 3))
+    nouts = [*draw(st.lists(st.integers(1, 4), max_size=2)), 3 if loss == "softmax_cross_entropy" else 1]
+    X = np.array(draw(st.lists(st.lists(st.floats(-2, 2), min_size=nin, max_size=nin), min_size=n, max_size=n)))
+    labels = {"mse": st.floats(-3, 3), "binary_cross_entropy": st.sampled_from([0.0, 1.0, 0.25]),
+              "hinge": st.sampled_from([-1.0, 1.0]), "softmax_cross_entropy": st.sampled_from([0, 1, 2])}[loss]
+    y = np.array(draw(st.lists(labels, min_size=n, max_size=n)))
+    run = dict(loss=loss, X=X, y=y, nouts=nouts, seed=draw(st.integers(0, 99)),
+               batch_size=draw(st.one_of(st.none(), st.integers(1, n))), epochs=draw(st.integers(1, 3)),
+               optimizer=draw(st.sampled_from(["SGD", "Adam"])), lr=draw(st.sampled_from([0.01, 0.1])),
+               corruption=draw(st.sampled_from(CORRUPTIONS)), row=draw(st.integers(0, n - 1)))
+    return run
+
+
+def _corrupt(run):
+    X, y, kw = run["X"].copy(), run["y"].astype(np.float64), {}
+    i, what = run["row"], run["corruption"]
+    if what == "nan in X":
+        X[i, -1] = np.nan
+    elif what == "inf in y":
+        y[i] = np.inf
+    elif what == "bad target":
+        y[i] = {"mse": np.nan, "binary_cross_entropy": 7.0, "hinge": 0.0, "softmax_cross_entropy": 3.5}[run["loss"]]
+    elif what == "y of shape (n, 1)":
+        y = y.reshape(-1, 1)
+    elif what == "batch_size as str":
+        kw["batch_size"] = "2"
+    elif what == "huge lr":
+        kw["lr"] = 1e300
+    return X, y, kw
+
+
+@given(training_runs())
+def test_property_eager_and_compiled_fit_agree(run):
+    import warnings
+
+    X, y, kw = _corrupt(run)
+    results = []
+    for compiled in (False, True):
+        model = MLP(X.shape[1], run["nouts"], rng=run["seed"])
+        opt = getattr(nn, run["optimizer"])(model.parameters(), lr=kw.get("lr", run["lr"]))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                h = fit(model, X, y, LOSSES[run["loss"]], opt, epochs=run["epochs"], progress=False, seed=0,
+                        batch_size=kw.get("batch_size", run["batch_size"]), compiled=compiled)
+            results.append((h, [p.data for p in model.parameters()]))
+        except (TypeError, ValueError, FloatingPointError) as e:
+            results.append((type(e), str(e), [p.data for p in model.parameters()]))
+    (eager, compiled) = results
+    if run["corruption"] is None:
+        assert compiled[0].step_loss == pytest.approx(eager[0].step_loss, rel=1e-9, abs=1e-12)
+        assert compiled[0].accuracy == eager[0].accuracy
+        assert compiled[1] == pytest.approx(eager[1], rel=1e-9, abs=1e-12)
+        return
+    if run["corruption"] == "huge lr":  # lr·(rounding noise of an exact-0 gradient) may or may not overflow
+        assert all(r[0] in (History, nn.DivergenceError) or isinstance(r[0], History) for r in results)
+        assert np.all(np.isfinite(eager[-1])) and np.all(np.isfinite(compiled[-1]))
+        return
+    assert isinstance(eager[0], type) and eager[0] is compiled[0], (run["corruption"], eager[:2], compiled[:2])
+    assert np.all(np.isfinite(eager[2])) and np.all(np.isfinite(compiled[2]))
+    if eager[0] is not nn.DivergenceError:  # rejected up front: the same message, nothing trained
+        assert eager[1] == compiled[1]
+        assert eager[2] == compiled[2] == [p.data for p in MLP(X.shape[1], run["nouts"], rng=run["seed"]).parameters()]
