@@ -385,6 +385,7 @@ def test_divergence_leaves_the_model_at_its_last_finite_parameters(compiled):
 
 
 @pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.filterwarnings("ignore:fit\\(compiled=True\\)")
 def test_divergence_on_the_first_step_changes_nothing(compiled):
     X, y = make_moons(20, noise=0.1, seed=0)
     model = MLP(2, [4, 1], rng=0)
