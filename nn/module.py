@@ -74,8 +74,8 @@ class Module:
         """Set every parameter's `.data` from `state` (strict, all or nothing).
 
         The keys must be exactly this model's parameter names and every value a single finite real number
-        (each parameter is a scalar; NaN and inf are refused, as `nn.load` refuses them). Otherwise ValueError/TypeError naming the offending keys, and the
-        model is left unchanged.
+        (each parameter is a scalar; NaN and inf are refused, as `nn.load` refuses them). Otherwise
+        ValueError/TypeError naming the offending keys, and the model is left unchanged.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a mapping name -> number, got {type(state).__name__}")
@@ -104,7 +104,7 @@ class Module:
             try:
                 values[name] = float(v)
             except OverflowError:
-                raise ValueError(f"state_dict[{name!r}] does not fit a float (an int of {len(str(v))} digits)") from None
+                raise ValueError(f"state_dict[{name!r}] does not fit a float (|value| > 1.8e308)") from None
             if not math.isfinite(values[name]):
                 raise ValueError(f"state_dict[{name!r}] is {values[name]}: parameters must be finite")
         for name, p in params.items():

@@ -140,9 +140,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load(model: Module, path: str | os.PathLike[str]) -> Module:
     """Set the model's parameters from a file written by `save`, and return the model.
 
-    FileNotFoundError for a missing file (OSError for one that cannot be read); SerializationError (a ValueError) for broken JSON, another
-    format or version, another architecture (class, layer/activation layout or parameter names) or a
-    non-finite number. The model is changed only when every check has passed.
+    FileNotFoundError for a missing file (OSError for one that cannot be read); SerializationError (a
+    ValueError) for broken JSON, another format or version, another architecture (class, layer/activation
+    layout or parameter names), a field of the wrong type or a number that is not a finite float64. The
+    model is changed only when every check has passed.
     """
     path = Path(path)
     try:

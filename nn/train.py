@@ -63,9 +63,10 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
     `lambda out, t: nn.hinge(out, t) + 1e-4 * nn.l2(model.parameters())`. Accuracy is recorded for
     classification, scored by what the outputs mean: `outputs` ("logit", "probability", "margin",
     "class_scores" or "regression", see `nn.validation.OUTPUTS`), else the loss's `outputs` attribute
-    (each nn loss has one; a lambda around one does not, so state `outputs` for it). Each callback is called as `callback(epoch, history)` after
-    every epoch; a truthy return value stops training. `progress` shows a tqdm bar with the loss
-    (skipped silently when tqdm is not installed). `seed` fixes the shuffling of mini-batches.
+    (each nn loss has one; a lambda around one does not, so state `outputs` for it). Each callback is
+    called as `callback(epoch, history)` after every epoch; a truthy return value stops training.
+    `progress` shows a tqdm bar with the loss (skipped silently when tqdm is not installed). `seed`
+    fixes the shuffling of mini-batches.
 
     `compiled=True` traces the per-sample loss once (`autograd_core.compile`) and runs every batch as
     numpy arrays: same updates, far faster. It needs a model with one output and a loss that is the batch

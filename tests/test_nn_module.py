@@ -194,7 +194,8 @@ def test_dict_or_set_input_is_a_type_error(x):
     (float("-inf"), "is -inf: parameters must be finite"),
     (np.float64("inf"), "is inf: parameters must be finite"),
     (10**400, "does not fit a float"),
-])
+    (10**5000, "does not fit a float"),
+], ids=["nan", "-inf", "numpy-inf", "400-digit-int", "5000-digit-int"])
 def test_load_state_dict_rejects_non_finite_values_like_load(bad, match):
     m = MLP(2, [3, 1], rng=0)
     before = m.state_dict()
