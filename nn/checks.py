@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 
-__all__ = ["number", "count", "one_of"]
+__all__ = ["number", "count", "one_of", "not_text_or_mapping"]
 
 
 def number(name: str, value: object, lo: float = -math.inf, hi: float = math.inf,
@@ -41,4 +41,12 @@ def one_of(name: str, value: object, choices: Iterable[str]) -> str:
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}")
+    return value
+
+
+def not_text_or_mapping(name: str, value: object, expected: str) -> object:
+    """`value` unless it is a string, bytes, a mapping or a set: TypeError then, since reading one as a
+    sequence of numbers would silently take characters, a dict's keys or a set's arbitrary order."""
+    if isinstance(value, (str, bytes, Mapping, Set)):
+        raise TypeError(f"{name} must be {expected}, got a {type(value).__name__}")
     return value

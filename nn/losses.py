@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
 from autograd_core import Value, dot
+
+from .checks import not_text_or_mapping
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "softmax_cross_entropy", "l2"]
 
@@ -49,8 +51,7 @@ def mean(terms: Sequence[Value]) -> Value:
 def _batch(outputs: Outputs, targets: Targets, name: str) -> tuple[list[Any], list[Any]]:
     """outputs and targets as equal-length, non-empty Python lists (targets as floats / lists of floats)."""
     for what, x in (("outputs", outputs), ("targets", targets)):
-        if isinstance(x, (str, bytes, Mapping, Set)):
-            raise TypeError(f"{name}: {what} must be a list, tuple or array (one per sample), got a {type(x).__name__}")
+        not_text_or_mapping(f"{name}: {what}", x, "a list, tuple or array (one per sample)")
     if isinstance(outputs, Value):
         outputs = [outputs]
     if isinstance(targets, np.ndarray):
@@ -68,6 +69,8 @@ def _batch(outputs: Outputs, targets: Targets, name: str) -> tuple[list[Any], li
 def _check_targets(targets: Sequence[Any], ok: Callable[[Any], bool], name: str, rule: str, hint: str) -> None:
     """ValueError naming the first target (and how many in all) for which `ok` is false."""
     def fine(t: Any) -> bool:
+        if isinstance(t, (str, bytes)):  # float("1") would pass
+            return False
         try:
             return bool(ok(t))
         except (TypeError, ValueError):  # a list or a string where a number belongs

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Union
 
 from autograd_core import Value
 from autograd_core.value import FUSABLE, Constant, dot_values
 
-from .checks import count, one_of
+from .checks import count, not_text_or_mapping, one_of
 from .initializers import INITIALIZERS, init_bound
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
@@ -34,8 +34,9 @@ def make_rng(rng: RngLike) -> Any:
 
 def as_values(x: Sequence[Value | float] | Any) -> list[Value]:
     """Inputs as Values: Values pass through, numbers become Constants (made once, shared by neurons)."""
-    if isinstance(x, (str, bytes, Mapping, Set)) or not hasattr(x, "__len__"):  # keys / no order: not inputs
-        raise TypeError(f"the input must be a list, tuple or 1-D array of numbers or Values, got a {type(x).__name__}")
+    want = "a list, tuple or 1-D array of numbers or Values"
+    if not hasattr(not_text_or_mapping("the input", x, want), "__len__"):
+        raise TypeError(f"the input must be {want}, got a {type(x).__name__}")
     if getattr(x, "ndim", 1) != 1:
         raise ValueError(f"expected a 1-D input, got an array of shape {x.shape}")
     return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]

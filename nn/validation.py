@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +35,7 @@ import numpy as np
 
 from autograd_core import Value
 
-from .checks import count, one_of
+from .checks import count, not_text_or_mapping, one_of
 
 __all__ = ["OUTPUTS", "DivergenceError", "FitPlan", "check_fit", "check_array", "check_targets",
            "loss_result", "resolve_outputs", "decide", "accuracy_rule", "guarded_step", "check_step",
@@ -83,17 +83,8 @@ class FitPlan:
         return 1 if b is None or b >= n else -(-n // b)
 
 
-def _kind_of(x: Any) -> str | None:
-    """The name of an unordered or text type that must not be read as a sequence of numbers."""
-    if isinstance(x, (str, bytes, Mapping, Set)):
-        return type(x).__name__
-    return None
-
-
 def _as_float_array(name: str, value: Any) -> np.ndarray:
-    bad = _kind_of(value)
-    if bad is not None:
-        raise TypeError(f"{name} must be an array or a list of numbers, got a {bad}")
+    not_text_or_mapping(name, value, "an array or a list of numbers")
     try:
         return np.asarray(value, dtype=np.float64)
     except TypeError as e:
@@ -132,10 +123,7 @@ def check_array(name: str, X: Any, who: str = "fit") -> np.ndarray:
 def check_targets(y: Any, n: int) -> np.ndarray:
     """y as an array of n finite targets (shape (n,), or (n, k) for k outputs), its dtype kept (so
     integer labels stay ints). TypeError for a dict, set, string or non-numbers; ValueError otherwise."""
-    bad = _kind_of(y)
-    if bad is not None:
-        raise TypeError(f"y must be an array or a list of targets (one per row of X), got a {bad}")
-    y = np.asarray(y)
+    y = np.asarray(not_text_or_mapping("y", y, "an array or a list of targets (one per row of X)"))
     if y.dtype.kind not in "biuf":
         if y.dtype.kind != "O":
             raise TypeError(f"y must hold numbers (class indices, ±1/0-1 labels or targets), got dtype {y.dtype}")
@@ -169,8 +157,9 @@ def _check_arguments(model: Any, loss: Any, optimizer: Any, epochs: Any, batch_s
     epochs = count("epochs", epochs, minimum=0)
     if batch_size is not None:
         batch_size = count("batch_size (None or an int)", batch_size)
-    if callable(callbacks) or _kind_of(callbacks) or not hasattr(callbacks, "__iter__"):
-        raise TypeError(f"callbacks must be a list of functions callback(epoch, history), got {callbacks!r}")
+    want = "a list of functions callback(epoch, history)"
+    if callable(callbacks) or not hasattr(not_text_or_mapping("callbacks", callbacks, want), "__iter__"):
+        raise TypeError(f"callbacks must be {want}, got {callbacks!r}")
     callbacks = list(callbacks)
     for cb in callbacks:
         if not callable(cb):
