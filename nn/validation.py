@@ -245,12 +245,14 @@ def decide(kind: str, scores: np.ndarray) -> np.ndarray:
 
 def accuracy_rule(kind: str | None, y: np.ndarray) -> Callable[[Sequence[Any], Sequence[Any]], int] | None:
     """How many of a batch's outputs are classified right, or None when accuracy means nothing here
-    (regression, unknown meaning, or soft labels in (0, 1))."""
+    (regression, unknown meaning, or soft labels in (0, 1)). The rule takes the batch's outputs as
+    Values (lists of Values for several outputs) or as a numpy array of scores, and its targets."""
     if kind is None or kind == "regression" or not np.all(y == np.round(y)):
         return None
 
-    def correct(outputs: Sequence[Any], targets: Sequence[Any]) -> int:
-        scores = np.array([o.data if isinstance(o, Value) else [v.data for v in o] for o in outputs])
+    def correct(outputs: Sequence[Any] | np.ndarray, targets: Sequence[Any] | np.ndarray) -> int:
+        scores = outputs if isinstance(outputs, np.ndarray) else np.array(
+            [o.data if isinstance(o, Value) else [v.data for v in o] for o in outputs])
         return int(np.sum(decide(kind, scores) == np.asarray(targets)))
 
     return correct

@@ -492,3 +492,17 @@ def test_property_eager_and_compiled_fit_agree(run):
     if eager[0] is not nn.DivergenceError:  # rejected up front: the same message, nothing trained
         assert eager[1] == compiled[1]
         assert eager[2] == compiled[2] == [p.data for p in MLP(X.shape[1], run["nouts"], rng=run["seed"]).parameters()]
+
+
+def test_accuracy_rule_takes_values_or_score_arrays():
+    """The same rule serves eager outputs (Values) and a compiled loop's score arrays."""
+    from autograd_core import Value
+
+    from nn.validation import accuracy_rule
+
+    y = np.array([0, 1, 1])
+    rule = accuracy_rule("logit", y)
+    assert rule([Value(-1.0), Value(0.2), Value(-0.1)], y) == rule(np.array([-1.0, 0.2, -0.1]), y) == 2
+    rule = accuracy_rule("class_scores", y)
+    assert rule([[Value(1.0), Value(0.0)], [Value(0.0), Value(1.0)]], [0, 0]) == rule(np.eye(2), [0, 0]) == 1
+    assert accuracy_rule("regression", y) is None and accuracy_rule("logit", np.array([0.25, 1.0])) is None
