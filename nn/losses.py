@@ -148,6 +148,8 @@ def softmax_cross_entropy(logits: Outputs, targets: Targets) -> Value:
     terms = []
     for z, c in zip(logits, targets):
         m = max(float(zj) for zj in z)
+        if not math.isfinite(m):  # an inf logit: no shift (inf − inf would be nan), so inf reaches the loss
+            m = 0.0
         exps = [(zj - m).exp() for zj in z]
         lse = dot(exps, [1.0] * len(exps)).log() + m
         terms.append(lse - z[int(c)])

@@ -231,3 +231,11 @@ def test_a_number_or_0d_array_target_is_a_batch_of_one():
         assert mse(Value(1.0), t).data == 1.0
     with pytest.raises(ValueError, match="2 outputs but 1 targets"):
         mse(vals([1.0, 2.0]), np.array(2.0))
+
+
+def test_softmax_with_an_infinite_logit_gives_a_non_finite_loss_not_an_error():
+    """NaN policy: an inf logit makes the loss inf (or nan), it does not raise log's domain error
+    (the max-shift would compute inf − inf = nan inside the log)."""
+    assert softmax_cross_entropy([vals([float("inf"), 0.0])], [1]).data == float("inf")
+    assert math.isnan(softmax_cross_entropy([vals([float("inf"), 0.0])], [0]).data)
+    assert softmax_cross_entropy([vals([float("-inf"), 0.0])], [1]).data == 0.0
