@@ -73,13 +73,15 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except FileNotFoundError:
         mode = None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    while True:
+    for _ in range(100):
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
         try:
             fd = os.open(tmp, flags, 0o666 if mode is None else mode)
             break
         except FileExistsError:  # 2^-64 odds per try: someone else's temporary file
             continue
+    else:
+        raise FileExistsError(f"cannot save to {str(path)!r}: no free temporary name in {str(target.parent)!r}")
     try:
         with os.fdopen(fd, "wb") as f:
             if mode is not None and hasattr(os, "fchmod"):
@@ -92,12 +94,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX); the file is saved either way
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
 
 
 def _reject_constant(name: str) -> Any:
