@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_core import DomainError, Value, backprop_view, compile, ops
+from autograd_core import DomainError, Value, backprop_view, compile, dot, ops
 from autograd_core.backprop_view import _backward_uses
 from autograd_core.graph import topological_order
 
 from .reference import apply_op
 
+W1, W2 = Value(0.5), Value(-1.5)  # parameters shared by the layer-form dots below
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 1e-310, 1.0, -1.0, 0.5, -2.5, 3.0, 1e308, -1e308, math.inf, -math.inf, math.nan]
 ERRORS = (ArithmeticError, ValueError)
 
@@ -153,7 +154,7 @@ def test_compiled_domain_error_names_the_first_failing_sample() -> None:
     assert info.value.sample == 2
 
 
-@given(st.lists(st.sampled_from(SPECIAL), min_size=3, max_size=3), st.integers(0, 5))
+@given(st.lists(st.sampled_from(SPECIAL), min_size=3, max_size=3), st.integers(0, 8))
 def test_random_graphs_with_special_inputs_agree_in_all_three(inputs: list[float], which: int) -> None:
     graphs = [
         lambda a, b, c: (a * b + c).tanh() * a.relu() + abs(b - c),
@@ -162,6 +163,9 @@ def test_random_graphs_with_special_inputs_agree_in_all_three(inputs: list[float
         lambda a, b, c: a.atan() * b.exp().log1p() + c.leaky_relu(0.1),
         lambda a, b, c: (a * a + b * b + 1).sqrt() / (1 + c * c),
         lambda a, b, c: (a + b + c).cosh().log() - (a * b).expm1(),
+        lambda a, b, c: dot([a, b], [c, a], b, activation="relu") * c,
+        lambda a, b, c: dot([a, b, c], [c, b, a], activation="sigmoid") + dot([a], [b], None, "tanh"),
+        lambda a, b, c: dot([W1, W2], [a, b], c, activation="relu") + dot([W2, W1], [b, c]) ** 2,
     ]
     g = graphs[which]
     xs = [Value(x) for x in inputs]
