@@ -264,7 +264,9 @@ class Primitive:
         with np.errstate(all="ignore"):
             res = list(self.rule(ARRAY, *xs))
         out = np.asarray(res[0])
-        if out.ndim and not np.isfinite(out).all():
+        if not np.isfinite(out).all():
+            if out.ndim == 0:  # a single number: the float rule decides
+                return list(self.floats(*(float(x) for x in xs)))
             _fix_special(self, xs, res, ~np.isfinite(out))
         return res
 
