@@ -24,7 +24,7 @@ from ._bpview_page import render_page
 from .formulas import forward_text, local_text, wrap, wrap_factor
 from .graph import edges, topological_order
 from .value import Constant, Value
-from .viz import format_number, record_graph
+from .viz import format_number, printable, record_graph
 
 __all__ = ["backprop_view", "BackpropView", "Step", "Use", "GraphTooLargeError", "MAX_NODES"]
 
@@ -64,11 +64,12 @@ class Step:
 
 
 def _names(order: list[Value]) -> list[str]:
-    """Display names: the label, a constant's number, or `n{i}` for an unlabelled node."""
+    """Display names: the label, a constant's number, or `n{i}` for an unlabelled node. Characters no
+    page can carry (control characters, lone surrogates) are written as escapes (`viz.printable`)."""
     names = []
     for i, node in enumerate(order):
         if node.label:
-            names.append(node.label)
+            names.append(printable(node.label))
         elif isinstance(node, Constant):
             names.append(format(node.data, ".6g"))
         else:
@@ -228,7 +229,7 @@ def _svg(g: _Graph, rankdir: str) -> str:
         if kind == "node":
             group.set("id", key)
             if key.endswith("op"):
-                title.text = g.order[int(key[1:-2])]._op
+                title.text = printable(g.order[int(key[1:-2])]._op)
                 continue
             title.text = g.names[int(key[1:])]
             for text, word in zip(group.findall("text")[-2:], ("data", "grad")):
@@ -258,16 +259,18 @@ def _item(step: Step, g: _Graph) -> str:
         attrs["data-grad"] = repr(step.grad)
     head = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
     body = [f"<h2>{esc(step.title)}</h2>"] + [f'<div class="eq">{esc(line)}</div>' for line in step.lines]
-    if step.uses:
+    if step.uses and step.node is not None:
+        # Each row names the node that uses this one by its own label (a graph may well have a node
+        # called p, so the header holds no placeholder name).
         root, name = wrap(g.names[-1]), wrap(g.names[step.node])
-        rows = "".join(
-            f"<tr><td>{esc(g.names[u.parent])}</td><td>{_num(u.upstream)}</td><td>{_num(u.local)}</td>"
-            f"<td>{_num(u.product)}</td></tr>"
-            for u in step.uses
-        )
+        cells = []
+        for u in step.uses:
+            parent = wrap(g.names[u.parent])
+            upstream, local = f"∂{root}/∂{parent} = {_num(u.upstream)}", f"∂{parent}/∂{name} = {_num(u.local)}"
+            cells.append((g.names[u.parent], upstream, local, _num(u.product)))
+        rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in cells)
         body.append(
-            '<table class="uses"><tr><th>used by p</th>'
-            f"<th>upstream {esc(f'∂{root}/∂p')}</th><th>local {esc(f'∂p/∂{name}')}</th><th>product</th></tr>"
+            '<table class="uses"><tr><th>used by</th><th>upstream</th><th>local</th><th>product</th></tr>'
             f"{rows}</table>"
         )
     return f"<li {head}>{''.join(body)}</li>"
