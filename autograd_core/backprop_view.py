@@ -119,7 +119,7 @@ def _forward_step(k: int, i: int, g: _Graph) -> Step:
     title = f"Forward {i + 1} of {n}: the value of {name}"
     if node._op == "":
         kind = "a constant" if isinstance(node, Constant) else "a leaf: an input or a parameter"
-        lines = (f"{name} = {_num(node.data)}", f"({kind}; given, not computed)")
+        lines: tuple[str, ...] = (f"{name} = {_num(node.data)}", f"({kind}; given, not computed)")
         return Step(k, "forward", i, title, lines, value=node.data)
     kids = [g.index[c] for c in node._prev]
     lines = (
@@ -140,7 +140,7 @@ def _backward_step(k: int, i: int, g: _Graph) -> Step:
     title = f"Backward {n - i} of {n}: the gradient {dname}"
     value, grad = g.order[i].data, g.grads[i]
     if i == n - 1:
-        lines = (f"{dname} = 1", "(the output with respect to itself: backward starts here)")
+        lines: tuple[str, ...] = (f"{dname} = 1", "(the output with respect to itself: backward starts here)")
         return Step(k, "backward", i, title, lines, value=value, grad=grad)
     symbolic, formulas, numbers = [], [], []
     for use in g.uses[i]:

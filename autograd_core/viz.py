@@ -16,7 +16,15 @@ from .value import Constant, Value
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["draw_dot", "record_graph", "GraphvizMissingError", "format_number", "escape_label", "printable", "node_fill"]
+__all__ = [
+    "draw_dot",
+    "record_graph",
+    "GraphvizMissingError",
+    "format_number",
+    "escape_label",
+    "printable",
+    "node_fill",
+]
 
 INSTALL_HINT = (
     "rendering needs the Graphviz 'dot' program, which was not found on PATH. Install it with "
@@ -127,9 +135,7 @@ def record_graph(
     return graph
 
 
-def draw_dot(
-    root: Value, format: str = "svg", rankdir: str = "LR", show_grad: bool = True
-) -> graphviz.Digraph:
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR", show_grad: bool = True) -> graphviz.Digraph:
     """The graph under `root` as a `graphviz.Digraph`: `{label | data x | grad g}` records, op nodes
     in between, edges child → op → parent. Render with `.render(...)`/`.pipe()`, or show it in Jupyter.
     """

@@ -13,7 +13,9 @@ import pytest
 from autograd_core import GraphvizMissingError, Value, backprop_view, draw_dot
 from autograd_core.viz import format_number, printable
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed (apt-get install graphviz)")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz 'dot' not installed (apt-get install graphviz)"
+)
 
 
 def neuron() -> Value:
@@ -42,7 +44,7 @@ def test_records_show_label_data_and_grad_with_four_significant_digits() -> None
     assert ["b", "data 6.881", "grad 0.5"] in fields(src)
     assert src.count("shape=record") == 10  # 5 leaves + 2 products + 2 sums + tanh
     assert src.count("shape=ellipse") == 5  # one op node per operation
-    assert 'label=tanh' in src and 'label="*"' in src and 'label="+"' in src
+    assert "label=tanh" in src and 'label="*"' in src and 'label="+"' in src
     assert "rankdir=LR" in src
 
 
@@ -67,8 +69,21 @@ def svg_texts(svg: str) -> list[str]:
     return [html.unescape(t).replace("\xa0", " ") for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
 
 
-AS_TYPED = ["<x|y>", "{a}", "back\\slash", 'say "hi"', "&lt;", "<script>alert(1)</script>", "σ b", "  lead", "trail  ",
-            "a  b", "α β γ", "👨‍👩‍👧 family", "x|{ }"]
+AS_TYPED = [
+    "<x|y>",
+    "{a}",
+    "back\\slash",
+    'say "hi"',
+    "&lt;",
+    "<script>alert(1)</script>",
+    "σ b",
+    "  lead",
+    "trail  ",
+    "a  b",
+    "α β γ",
+    "👨‍👩‍👧 family",
+    "x|{ }",
+]
 
 
 @needs_dot
@@ -80,9 +95,17 @@ def test_labels_are_drawn_as_typed(label: str) -> None:
 
 # Characters no output can carry as they are: shown as their Python escape, never a crash in dot
 # (NUL ends its input), in the XML parser (control characters) or in UTF-8 encoding (lone surrogates).
-UNPRINTABLE = [("\tx", "\\tx"), ("a\x00b", "a\\x00b"), ("a\x01b", "a\\x01b"), ("\x1b[31m", "\\x1b[31m"),
-               ("a\ud800b", "a\\ud800b"), ("\udfffz", "\\udfffz"), ("x\x7f\x85", "x\\x7f\\x85"), ("n\uffff", "n\\uffff"),
-               ("cr\r", "cr\\r")]
+UNPRINTABLE = [
+    ("\tx", "\\tx"),
+    ("a\x00b", "a\\x00b"),
+    ("a\x01b", "a\\x01b"),
+    ("\x1b[31m", "\\x1b[31m"),
+    ("a\ud800b", "a\\ud800b"),
+    ("\udfffz", "\\udfffz"),
+    ("x\x7f\x85", "x\\x7f\\x85"),
+    ("n\uffff", "n\\uffff"),
+    ("cr\r", "cr\\r"),
+]
 
 
 @pytest.mark.parametrize(("label", "shown"), UNPRINTABLE)
@@ -116,9 +139,23 @@ def test_printable_keeps_every_printable_character() -> None:
 
 @pytest.mark.parametrize(
     ("x", "text"),
-    [(2.0, "2.0"), (-3.0, "-3.0"), (0.0, "0.0"), (-0.0, "-0.0"), (0.70710678, "0.7071"), (6.8813735, "6.881"),
-     (2.5e-05, "2.5e-05"), (-1.23456e-7, "-1.235e-07"), (0.0001, "0.0001"), (2018.0, "2018.0"), (12345.6, "1.235e+04"),
-     (1e300, "1e+300"), (float("inf"), "inf"), (float("-inf"), "-inf"), (float("nan"), "nan")],
+    [
+        (2.0, "2.0"),
+        (-3.0, "-3.0"),
+        (0.0, "0.0"),
+        (-0.0, "-0.0"),
+        (0.70710678, "0.7071"),
+        (6.8813735, "6.881"),
+        (2.5e-05, "2.5e-05"),
+        (-1.23456e-7, "-1.235e-07"),
+        (0.0001, "0.0001"),
+        (2018.0, "2018.0"),
+        (12345.6, "1.235e+04"),
+        (1e300, "1e+300"),
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+        (float("nan"), "nan"),
+    ],
 )
 def test_format_number_four_significant_digits(x: float, text: str) -> None:
     assert format_number(x) == text
