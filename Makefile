@@ -64,7 +64,7 @@ lint: $(VENV)/.installed-$(DEV_EXTRAS)  ## ruff check, ruff format --check and m
 	$(VENV)/bin/mypy
 
 docs: $(VENV)/.installed-$(DOCS_EXTRAS)  ## build the documentation site into site/ (warnings are errors)
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 # setuptools warns "byte-compiling is disabled" when PYTHONDONTWRITEBYTECODE is set; the build is the same.
 dist: $(VENV)/.installed-$(DEV_EXTRAS)  ## build the sdist and wheel into dist/ and check them with twine

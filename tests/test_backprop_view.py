@@ -194,7 +194,7 @@ def test_uses_table_names_each_user_by_its_own_label():
 
     view = backprop_view(logistic_graph())
     u_step = next(s for s in view.steps if s.phase == "backward" and s.title.endswith("∂L/∂u"))
-    table = re.search(r'<li id="s%d".*?(<table class="uses">.*?</table>)' % u_step.index, view.html).group(1)
+    table = re.search(rf'<li id="s{u_step.index}".*?(<table class="uses">.*?</table>)', view.html).group(1)
     cells = [html.unescape(c) for c in re.findall(r"<t[dh]>(.*?)</t[dh]>", table)]
     assert cells[:4] == ["used by", "upstream", "local", "product"]
     (use,) = u_step.uses

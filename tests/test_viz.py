@@ -199,5 +199,5 @@ def test_without_dot_source_works_and_rendering_says_how_to_install(monkeypatch,
 def test_drawing_does_not_touch_the_graph() -> None:
     o = neuron()
     before = [(n.data, n.grad, n.label) for n in (o, *o._prev)]
-    draw_dot(o).source
+    assert "digraph" in draw_dot(o).source
     assert [(n.data, n.grad, n.label) for n in (o, *o._prev)] == before
