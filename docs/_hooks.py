@@ -1,8 +1,8 @@
 """MkDocs hooks: the site's pages come from the repository's own files, so nothing is written twice.
 
-- `index.md` is README.md and `changelog.md` is CHANGELOG.md; `notebooks/` mirrors the repository's
-  notebooks folder (its README.md, the numbered notebooks, rendered by mkdocs-jupyter from their committed
-  outputs, and images/), so the README's relative links resolve on the site as they do on the repository.
+- `index.md` is README.md; CHANGELOG.md and `notebooks/` (its README.md, the numbered notebooks rendered
+  by mkdocs-jupyter from their committed outputs, and images/) keep their repository paths, so the
+  README's relative links resolve on the site as they do in the repository.
 - `api/<package>.md` has one mkdocstrings entry per name in the package's `__all__`: a name added to
   `__all__` later appears in the reference with no change here.
 - The navigation lists them in that order; new notebooks are picked up by their `NN_` file names.
@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +37,22 @@ def public_names(package: str) -> list[str]:
     return list(names)
 
 
+def reference_path(package: str, name: str) -> str:
+    """Where mkdocstrings finds `package.name`: a function or class by the module that defines it (so
+    `autograd_core.gradcheck`, both a submodule and the function it re-exports, means the function)."""
+    obj = getattr(importlib.import_module(package), name)
+    if inspect.ismodule(obj):
+        return obj.__name__
+    if inspect.isclass(obj) or inspect.isfunction(obj):
+        return f"{obj.__module__}.{obj.__qualname__}"
+    return f"{package}.{name}"
+
+
 def api_page(package: str) -> str:
     """The Markdown of one package's reference page: an mkdocstrings block per public name."""
     lines = [f"# `{package}`", "", PACKAGES[package], ""]
     for name in public_names(package):
-        lines += [f"::: {package}.{name}", ""]
+        lines += [f"::: {reference_path(package, name)}", ""]
     return "\n".join(lines)
 
 
@@ -47,13 +60,23 @@ def notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob(NOTEBOOK_GLOB))
 
 
+def notebook_title(path: Path) -> str:
+    """The notebook's first `# ` heading as plain text (mkdocs-jupyter drops the code spans from it)."""
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("# "):
+                    return line[2:].replace("`", "").strip()
+    return path.stem
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """The navigation: Home, the notebooks, the API reference, the changelog."""
     config.nav = [
         {"Home": "index.md"},
-        {"Notebooks": ["notebooks/README.md"] + [f"notebooks/{p.name}" for p in notebooks()]},
+        {"Notebooks": ["notebooks/README.md"] + [{notebook_title(p): f"notebooks/{p.name}"} for p in notebooks()]},
         {"API reference": [{package: f"api/{package}.md"} for package in PACKAGES]},
-        {"Changelog": "changelog.md"},
+        {"Changelog": "CHANGELOG.md"},
     ]
     return config
 
@@ -70,7 +93,7 @@ def on_files(files: Files, config: MkDocsConfig, **kwargs: Any) -> Files:
         files.append(File(src_uri, str(ROOT), config.site_dir, config.use_directory_urls))
 
     add("index.md", ROOT / "README.md")
-    add("changelog.md", ROOT / "CHANGELOG.md")
+    mirror(ROOT / "CHANGELOG.md")
     mirror(ROOT / "notebooks" / "README.md")
     for path in notebooks() + sorted((ROOT / "notebooks" / "images").iterdir()):
         mirror(path)
