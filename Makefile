@@ -51,10 +51,12 @@ demo: system-deps $(VENV)/.installed-$(DEV_EXTRAS)  ## train micrograd's moons d
 test: system-deps $(VENV)/.installed-$(DEV_EXTRAS)  ## run the test suite (parity tests skip without torch)
 	$(PY) -m pytest
 
-# PyTorch CPU 2.13.0 (pinned: never an unpinned, multi-GB CUDA torch), micrograd and scikit-learn, so the
-# PyTorch-parity and micrograd/scikit-learn comparison tests run instead of skipping.
+# PyTorch 2.13.0, micrograd and scikit-learn, so the PyTorch-parity and micrograd/scikit-learn comparison
+# tests run instead of skipping. Always a pinned torch; to pick a CPU-only build from another index, pass
+# e.g. TORCH="torch==2.13.0 --extra-index-url URL" (pip's default Linux wheel bundles CUDA: several GB).
+TORCH ?= torch==2.13.0
 test-full: system-deps $(VENV)/.installed-$(DEV_EXTRAS)  ## the test suite with torch==2.13.0 and the bench extra
-	$(PIP) torch==2.13.0 -e ".[dev,notebooks,bench]"
+	$(PIP) $(TORCH) -e ".[dev,notebooks,bench]"
 	$(PY) -m pytest
 
 LINTED := autograd_core nn

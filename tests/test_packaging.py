@@ -8,6 +8,7 @@ tqdm): they need the package index. Offline: `python -m pytest -m "not network"`
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
 import inspect
 import json
 import os
@@ -53,6 +54,24 @@ def test_packages_are_typed_and_document_every_public_name(package) -> None:
     assert importlib.resources.files(package).joinpath("py.typed").is_file()
     undocumented = [name for name in package.__all__ if not inspect.getdoc(getattr(package, name))]
     assert undocumented == [], f"public names without a docstring (the API reference shows them empty): {undocumented}"
+
+
+@pytest.mark.parametrize("package", [autograd_core, nn])
+def test_api_reference_has_an_entry_for_every_public_name(package) -> None:
+    pytest.importorskip("mkdocs", reason="install the 'docs' extra: pip install -e .[docs]")
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    entries = re.findall(r"^::: (\S+)$", hooks.api_page(package.__name__), flags=re.MULTILINE)
+    assert len(entries) == len(package.__all__)
+    for entry, name in zip(entries, package.__all__):
+        try:
+            target = importlib.import_module(entry)  # a module in __all__, such as nn.diagnostics
+        except ImportError:
+            module, _, attr = entry.rpartition(".")
+            target = getattr(importlib.import_module(module), attr)
+        wanted = getattr(package, name)
+        assert target is wanted, f"{entry} is a {type(target).__name__}, not the {type(wanted).__name__} {name}"
 
 
 def test_readme_extras_match_pyproject(pyproject: dict) -> None:
