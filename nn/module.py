@@ -151,6 +151,7 @@ class Neuron(Module):
         return self.activation != "linear"
 
     def parameters(self) -> list[Value]:
+        """The weights w₁…wₙ, then the bias b."""
         return [*self.w, self.b]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
@@ -186,6 +187,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def parameters(self) -> list[Value]:
+        """Every neuron's parameters, neuron by neuron."""
         return [p for n in self.neurons for p in n.parameters()]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
@@ -216,6 +218,7 @@ class MLP(Module):
         ]
 
     def parameters(self) -> list[Value]:
+        """Every layer's parameters, first layer first (micrograd's order)."""
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
