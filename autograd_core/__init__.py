@@ -12,7 +12,8 @@ from .backprop_view import BackpropView, GraphTooLargeError, backprop_view
 from .compile import Compiled, compile
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .graph import topological_order, zero_grad
-from .ops import DomainError, ZeroDivisionDomainError
+from .primitive import PRIMITIVES, DomainError, Primitive, ZeroDivisionDomainError, primitive
+from .transforms import grad, gradients, hessian, jvp, value_and_grad
 from .value import Constant, Value, dot
 from .viz import GraphvizMissingError, draw_dot
 
@@ -34,6 +35,14 @@ __all__ = [
     "ZeroDivisionDomainError",
     "compile",
     "Compiled",
+    "grad",
+    "value_and_grad",
+    "hessian",
+    "jvp",
+    "gradients",
+    "primitive",
+    "Primitive",
+    "PRIMITIVES",
 ]
 
 __version__ = "0.1.0"

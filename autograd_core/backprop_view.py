@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ._bpview_page import render_page
 from .formulas import forward_text, local_text, wrap, wrap_factor
-from .graph import edges, topological_order
+from .graph import edges, sweep, topological_order
 from .value import Constant, Value
 from .viz import format_number, record_graph
 
@@ -77,20 +77,15 @@ def _names(order: list[Value]) -> list[str]:
 
 
 def _backward_uses(order: list[Value], index: dict[Value, int]) -> tuple[list[float], list[list[Use]]]:
-    """Replay `graph.backward` (seed 1) without touching `.grad`: each node's gradient and the uses
-    that summed into it, in the order the engine adds them (so the floats are bit-identical)."""
-    grads = [0.0] * len(order)
+    """One backward pass (seed 1) by `graph.sweep`, without touching `.grad`: each node's gradient and
+    the uses that summed into it, in the order the engine adds them (so the floats are those of
+    `Value.backward()`, special values and the 0·∞ convention included)."""
     uses: list[list[Use]] = [[] for _ in order]
-    grads[-1] += 1.0
-    for i in range(len(order) - 1, -1, -1):
-        g = grads[i]
-        children, locals_, scale = edges(order[i])
-        scaled = g * scale  # a fused activation's a'(z); 1.0 otherwise, which leaves g exact
-        for position, (child, local) in enumerate(zip(children, locals_)):
-            c = index[child]
-            product = local * scaled
-            grads[c] += product
-            uses[c].append(Use(i, position, g, local * scale, product))
+
+    def record(parent: int, position: int, child: int, upstream: float, local: float, product: float) -> None:
+        uses[child].append(Use(parent, position, upstream, local, product))
+
+    grads = sweep(order, 1.0, edges, record)
     return grads, uses
 
 

@@ -12,9 +12,10 @@ nodes are one `relu` on a 16×B block), and the fused `dot` nodes that share the
 layer of neurons) become one matrix product W @ X, with W gathered from `s`. A `dot` whose operands
 mix the two kinds some other way is lowered to `*` and `+` instructions.
 
-`forward` evaluates the program with the numpy twins of the primitives (`ops.VECTOR`), keeping each
-instruction's local derivatives (the tape); `backward` applies the chain rule to the program in
-reverse, a block at a time, and adds ∂(mean or sum of the outputs)/∂p into every parameter's `.grad`.
+`forward` evaluates the program with each primitive's one rule over numpy arrays (`Primitive.arrays`,
+which also gives samples with special values exactly the eager answer), keeping each instruction's
+local derivatives (the tape); `backward` applies the chain rule (`primitive.chain_array`, the same
+0·∞ convention as eager mode) to the program in reverse, a block at a time, and adds ∂(mean or sum of the outputs)/∂p into every parameter's `.grad`.
 Memory: v lives as one (m, B) block per instruction, dropped after its last read, so a batch costs
 about what the tape holds (for an MLP: each layer's input and relu mask), like hand-written numpy.
 
@@ -33,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from .graph import topological_order
-from .ops import FUSED_DOT, VECTOR, dot_v
+from .ops import FUSED_DOT
+from .primitive import PRIMITIVES, chain_array
 from .value import Constant, Value
 
 __all__ = ["compile", "Compiled", "Instruction", "Ref"]
@@ -188,7 +190,7 @@ class Compiled:
         """
         x = self._columns(columns)
         self._tape = None
-        with np.errstate(all="ignore"):  # the twins check domains themselves; numpy's warnings stay quiet
+        with np.errstate(all="ignore"):  # the rules check special values themselves
             try:
                 tape = self._run(x)
             except (ArithmeticError, ValueError) as e:
@@ -249,10 +251,12 @@ class Compiled:
             if ins.op == "dot":
                 xb = _fetch(v, s2, ins.args[0])
                 w = s[ins.args[1].index].reshape(ins.shape)
-                out = dot_v(w, xb, _fetch(v, s2, ins.args[2]) if len(ins.args) == 3 else None)
+                out = w @ xb
+                if len(ins.args) == 3:
+                    out += _fetch(v, s2, ins.args[2])
                 tape.append((w, xb))
             else:
-                out, *local = VECTOR[ins.op](*(_fetch(v, s2, a) for a in ins.args))
+                out, *local = PRIMITIVES[ins.op].arrays(*(_fetch(v, s2, a) for a in ins.args))
                 tape.append(tuple(local))
             if ins.out.space == "s":
                 s2[ins.out.index] = out
@@ -297,7 +301,7 @@ class Compiled:
                         _accumulate(grads, gs2, shapes, ins.args[2], g.sum(axis=1, keepdims=True))
                     continue
                 for ref, d in zip(ins.args, local):
-                    ga = g * d
+                    ga = chain_array(g, d)
                     if ref.space == "s" and ins.out.space == "v":
                         ga = ga.sum(axis=1, keepdims=True)
                     _accumulate(grads, gs2, shapes, ref, ga)
@@ -403,10 +407,10 @@ def _trace(order: list[Value], rank: dict[Value, int], inputs: tuple[Value, ...]
             ids[node] = _trace_dot(node, ids, nodes, add, r)
         elif op.endswith(FUSED_DOT):  # a neuron with its activation fused in: dot, then the activation
             ids[node] = add(op[: -len(FUSED_DOT)], (_trace_dot(node, ids, nodes, add, r),), r)
-        elif op in VECTOR:
+        elif op in PRIMITIVES:
             ids[node] = add(op, tuple(ids[c] for c in node._prev), r)
         else:
-            raise NotImplementedError(f"compile: primitive {op!r} has no numpy twin in ops.VECTOR")
+            raise NotImplementedError(f"compile: {op!r} is not a known primitive")
     return nodes, ids[order[-1]]
 
 

@@ -1,8 +1,9 @@
 """The primitives' formulas as text, for views that explain a graph (`backprop_view`).
 
-One entry per `_op` of `ops.UNARY` / `ops.BINARY`: how the output is written, and the local derivative
-with respect to each operand. The numbers always come from the engine (the derivatives stored on the
-node); this table only says what they mean. A test checks it covers every op in `ops`.
+One entry per primitive, read from the primitive's own definition (`formula=` and `derivatives=` of
+`ops.define` / `autograd_core.primitive`): how the output is written, and the local derivative with
+respect to each operand. The numbers always come from the engine (the derivatives stored on the
+node); this table only says what they mean.
 
 Templates name the operands `{x}`, `{y}`; `{px}`, `{py}` are the same names wrapped in parentheses
 when they are compound (`a + b`, `-2`), for positions where that matters (`{px}²`).
@@ -13,10 +14,11 @@ a fused activation ("relu∘dot") as that activation of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from .ops import FUSED_DOT
+from .primitive import OPERAND_NAMES, PRIMITIVES
 
 __all__ = ["Formula", "FORMULAS", "forward_text", "local_text", "wrap", "wrap_factor"]
 
@@ -28,27 +30,21 @@ class Formula(NamedTuple):
     d: tuple[str, ...]
 
 
-FORMULAS: dict[str, Formula] = {
-    # binary: operands x, y
-    "+": Formula("{x} + {y}", ("1", "1")),
-    "-": Formula("{x} − {py}", ("1", "−1")),
-    "*": Formula("{px} · {py}", ("{py}", "{px}")),
-    "/": Formula("{px} / {py}", ("1/{py}", "−{px}/{py}²")),
-    "**": Formula("{px}^{py}", ("{py}·{px}^({y} − 1)", "{px}^{py}·ln {px}")),
-    "leaky_relu": Formula("leaky_relu({x}, {y})", ("1 if {x} > 0 else {y}", "0 if {x} > 0 else {x}")),
-    # unary: operand x
-    "neg": Formula("−{px}", ("−1",)),
-    "abs": Formula("|{x}|", ("sign({x})",)),
-    "exp": Formula("exp({x})", ("exp({x})",)),
-    "log": Formula("log({x})", ("1/{px}",)),
-    "sqrt": Formula("√{px}", ("1/(2√{px})",)),
-    "sin": Formula("sin({x})", ("cos({x})",)),
-    "cos": Formula("cos({x})", ("−sin({x})",)),
-    "tanh": Formula("tanh({x})", ("1 − tanh²({x})",)),
-    "sigmoid": Formula("σ({x})", ("σ({x})(1 − σ({x}))",)),
-    "relu": Formula("relu({x})", ("1 if {x} > 0 else 0",)),
-    "softplus": Formula("softplus({x})", ("σ({x})",)),
-}
+class _Formulas(Mapping[str, Formula]):
+    """Every primitive's formula text, read live from its definition (so user primitives appear too)."""
+
+    def __getitem__(self, op: str) -> Formula:
+        prim = PRIMITIVES[op]
+        return Formula(prim.formula, prim.derivatives)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PRIMITIVES)
+
+    def __len__(self) -> int:
+        return len(PRIMITIVES)
+
+
+FORMULAS: Mapping[str, Formula] = _Formulas()
 
 _SIMPLE = re.compile(r"[\w.'′]+")  # a name or an unsigned number needs no parentheses
 
@@ -71,9 +67,11 @@ def wrap_factor(text: str) -> str:
 
 
 def _fill(template: str, names: Sequence[str]) -> str:
-    x = names[0]
-    y = names[1] if len(names) > 1 else ""
-    return template.format(x=x, y=y, px=wrap(x), py=wrap(y))
+    keys = OPERAND_NAMES if len(names) <= len(OPERAND_NAMES) else [f"x{i}" for i in range(len(names))]
+    fields = {key: "" for key in OPERAND_NAMES} | {"p" + key: "" for key in OPERAND_NAMES}
+    for key, name in zip(keys, names):
+        fields[key], fields["p" + key] = name, wrap(name)
+    return template.format(**fields)
 
 
 def _dot_parts(n_operands: int) -> tuple[int, bool]:

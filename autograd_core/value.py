@@ -4,11 +4,12 @@ Storage layout (all `__slots__`, no closures, nothing that points back up the gr
 graph is freed by reference counting alone):
 
     data, grad, label      the number, d(root)/d(this node) after backward, a display name
-    _op                    the primitive that made the node ("" for a leaf), a key of ops.UNARY/BINARY
+    _op                    the primitive that made the node ("" for a leaf), a key of PRIMITIVES
     _x, _y                 the operands: None (leaf); a Value (unary: _y is None); two Values (binary);
-                           or, for the fused n-ary "dot", a tuple of Values in _x
-    _dx, _dy               the local derivatives ∂out/∂_x, ∂out/∂_y; for "dot", _dx is the tuple of
-                           ∂z/∂operand and _dy the derivative of its fused activation (1.0 if none)
+                           or, for the fused n-ary "dot" (and any primitive of 3+ operands), a tuple
+    _dx, _dy               the local derivatives ∂out/∂_x, ∂out/∂_y; for a tuple, _dx is the tuple of
+                           ∂z/∂operand and _dy a factor for all of them: the derivative of a dot's
+                           fused activation (1.0 if none)
     _mark                  scratch for graph walks (graph.py), so a walk needs no hash set
 
 Keeping up to two operands inline (instead of a children tuple and a derivatives tuple) makes a
@@ -18,46 +19,64 @@ binary node one object plus its float: about 5x smaller than micrograd's node an
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
+from typing import Any
 
 from . import ops
 from .graph import backward as _backward
+from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, rule_mode
 
-__all__ = ["Value", "Constant", "dot"]
+__all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE"]
 
 _new = object.__new__
-_UNARY = ops.UNARY
+_nan = math.nan
 
 
 def _unary_method(op: str) -> Callable[[Value], Value]:
-    """The Value method for unary primitive `op`: forward and local derivative from ops, then a node."""
-    f = ops.UNARY[op]
+    """The Value method for unary primitive `op`: its rule on the float, then a node."""
+    prim = PRIMITIVES[op]
+    rule = prim.rule
 
     def method(self: Value) -> Value:
-        out, dx = f(self.data)
+        x = self.data
+        try:  # Primitive.floats, inlined (as in _binary_method)
+            out, dx = rule(FLOAT, x)
+        except _RAISED as raised:
+            out, dx = prim.ieee((x,), raised)
+        if out != out:
+            dx = _nan
         return _node(Value, out, op, self, None, dx, None)
 
     method.__name__ = method.__qualname__ = op
-    method.__doc__ = f.__doc__
+    method.__doc__ = prim.__doc__
     return method
 
 
 def _binary_method(op: str) -> tuple[Callable[[Value, Value | float], Value], Callable[[Value, float], Value]]:
     """The Value methods for binary primitive `op`: `self op other`, and the reflected `other op self`."""
-    f = ops.BINARY[op]
+    prim = PRIMITIVES[op]
+    rule = prim.rule
 
     def method(self: Value, other: Value | float) -> Value:
         if other.__class__ is not Value:
             other = _lift(other, op)
-        out, dx, dy = f(self.data, other.data)
+        # Primitive.floats, inlined: binary arithmetic is the hottest path of graph building
+        x, y = self.data, other.data
+        try:
+            out, dx, dy = rule(FLOAT, x, y)
+        except _RAISED as raised:
+            out, dx, dy = prim.ieee((x, y), raised)
+        if out != out:
+            dx = dy = _nan
         return _node(Value, out, op, self, other, dx, dy)
 
     def reflected(self: Value, other: float) -> Value:
         return method(_lift(other, op), self)
 
-    method.__doc__ = reflected.__doc__ = f.__doc__
+    method.__doc__ = reflected.__doc__ = prim.__doc__
     return method, reflected
 
 
@@ -146,7 +165,15 @@ class Value:
     sqrt = _unary_method("sqrt")
     sin = _unary_method("sin")
     cos = _unary_method("cos")
+    tan = _unary_method("tan")
+    asin = _unary_method("asin")
+    acos = _unary_method("acos")
+    atan = _unary_method("atan")
+    sinh = _unary_method("sinh")
+    cosh = _unary_method("cosh")
     tanh = _unary_method("tanh")
+    log1p = _unary_method("log1p")
+    expm1 = _unary_method("expm1")
     sigmoid = _unary_method("sigmoid")
     relu = _unary_method("relu")
     softplus = _unary_method("softplus")
@@ -163,6 +190,10 @@ class Value:
     def leaky_relu(self, alpha: float | Value = 0.01) -> Value:
         """x if x > 0 else α·x (α a number or a Value)."""
         return self._leaky_relu(alpha)
+
+    def conjugate(self) -> Value:
+        """The complex conjugate of a real number: the Value itself (lets np.var/np.std take Values)."""
+        return self
 
 
 class Constant(Value):
@@ -257,5 +288,94 @@ def dot_values(
         return _node(Value, z, "dot", children, None, local, 1.0)
     if activation not in FUSABLE:
         raise ValueError(f"dot: activation must be one of {', '.join(FUSABLE)} or None; got {activation!r}")
-    out, da = _UNARY[activation](z)
+    prim = PRIMITIVES[activation]
+    try:  # Primitive.floats, inlined (as in _binary_method): one activation per neuron
+        out, da = prim.rule(FLOAT, z)
+    except _RAISED as raised:
+        out, da = prim.ieee((z,), raised)
+    if out != out:
+        da = _nan
     return _node(Value, out, activation + ops.FUSED_DOT, children, None, local, da)
+
+
+# ---- any primitive, on Values ---------------------------------------------------------------------
+
+
+def apply(prim: Primitive, *operands: Value | float) -> Value:
+    """`prim` applied to Values (numbers become Constants): one node holding the output and the
+    partial derivatives from the primitive's rule, evaluated on the operands' floats."""
+    if len(operands) != prim.arity:
+        raise TypeError(f"{prim.name}() takes {prim.arity} operand(s), got {len(operands)}")
+    args = tuple(_lift(v, prim.name) for v in operands)
+    out, *partials = prim.floats(*(a.data for a in args))
+    if prim.arity == 1:
+        return _node(Value, out, prim.name, args[0], None, partials[0], None)
+    if prim.arity == 2:
+        return _node(Value, out, prim.name, args[0], args[1], partials[0], partials[1])
+    return _node(Value, out, prim.name, args, None, tuple(partials), 1.0)
+
+
+def _data(v: Any) -> float:
+    return v.data if isinstance(v, Value) else v
+
+
+def _value_where(cond: bool, a: Any, b: Any) -> Any:
+    return a if cond else b
+
+
+def _value_maximum(a: Any, b: Any) -> Any:
+    ad, bd = _data(a), _data(b)
+    return a if ad > bd or ad != ad else b
+
+
+def _value_sign(x: Any) -> float:
+    return FLOAT.sign(_data(x))  # piecewise constant: its derivative is 0, so a number will do
+
+
+def _kernel(name: str) -> Callable[..., Value]:
+    prim = PRIMITIVES[name]
+
+    def kernel(*operands: Any) -> Value:
+        return apply(prim, *operands)
+
+    kernel.__name__ = name
+    return kernel
+
+
+VALUE = _Namespace(
+    "VALUE",
+    **{name: _kernel(name) for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "asin", "acos",
+                                        "atan", "sinh", "cosh", "log1p", "expm1", "abs")},
+    pow=_kernel("**"),
+    where=_value_where,
+    maximum=_value_maximum,
+    sign=_value_sign,
+    nonzero=lambda x: _data(x) != 0.0,
+)
+"""Rules over Values: each math function is the primitive of that name, so partial derivatives come
+back as Values with graphs of their own (what higher-order derivatives differentiate)."""
+
+
+def local_values(node: Value) -> tuple[tuple[Value, ...], tuple[Any, ...], Any]:
+    """(operands, ∂node/∂operand for each, scale) like `graph.edges`, but the derivatives as Values:
+    the node's rule evaluated on its operands, so they can be differentiated again."""
+    x = node._x
+    if x is None:
+        return (), (), 1.0
+    op = node._op
+    with rule_mode():
+        if x.__class__ is tuple and (op == "dot" or op.endswith(ops.FUSED_DOT)):
+            k = len(x) // 2
+            ws, xs, bias = x[:k], x[k : 2 * k], x[2 * k :]
+            partials = (*xs, *ws, *(1.0 for _ in bias))
+            if op == "dot":
+                return x, partials, 1.0
+            z = dot_values(ws, xs, bias[0] if bias else None)
+            scale = PRIMITIVES[op[: -len(ops.FUSED_DOT)]].rule(VALUE, z)[1]
+            return x, partials, (_nan if node.data != node.data else scale)
+        operands = x if x.__class__ is tuple else (x,) if node._y is None else (x, node._y)
+        res = PRIMITIVES[op].rule(VALUE, *operands)
+    partials = res[1:]
+    if node.data != node.data:  # NaN propagates into every partial (as Primitive.floats does)
+        partials = (_nan,) * len(partials)
+    return operands, tuple(partials), 1.0

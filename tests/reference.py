@@ -39,6 +39,14 @@ UNARY: dict[str, Ref] = {
     "sigmoid": Ref(_sigmoid, ((-20, 20),)),
     "relu": Ref(lambda x: max(0.0, x), ((-5, 5),), kink=0.0),
     "softplus": Ref(lambda x: math.log(1.0 + math.exp(x)), ((-20, 20),)),
+    "tan": Ref(lambda x: math.sin(x) / math.cos(x), ((-1.4, 1.4),)),
+    "asin": Ref(lambda x: math.atan2(x, math.sqrt(1 - x * x)), ((-0.95, 0.95),)),
+    "acos": Ref(lambda x: math.pi / 2 - math.atan2(x, math.sqrt(1 - x * x)), ((-0.95, 0.95),)),
+    "atan": Ref(lambda x: math.asin(x / math.sqrt(1 + x * x)), ((-10, 10),)),
+    "sinh": Ref(lambda x: (math.exp(x) - math.exp(-x)) / 2, ((-10, 10),)),
+    "cosh": Ref(lambda x: (math.exp(x) + math.exp(-x)) / 2, ((-10, 10),)),
+    "log1p": Ref(lambda x: math.log(1.0 + x), ((-0.9, 50),)),
+    "expm1": Ref(lambda x: math.exp(x) - 1.0, ((-10, 10),)),
 }
 
 
