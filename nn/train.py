@@ -17,12 +17,12 @@ import numpy as np
 
 from autograd_core import Value, compile
 
-from .checks import count
 from .data import Seed, batches
-from .losses import binary_cross_entropy
 from .optim import Optimizer
+from .validation import (DivergenceError, accuracy_rule, check_array, check_fit, decide, guarded_step, loss_result,
+                         overflow_is_divergence, resolve_outputs)
 
-__all__ = ["History", "fit", "predict", "batch_loss", "classifier", "CompiledLoss"]
+__all__ = ["History", "fit", "predict", "batch_loss", "classifier", "CompiledLoss", "DivergenceError"]
 
 Loss = Callable[[Any, Any], Value]
 Callback = Callable[[int, "History"], Any]
@@ -42,69 +42,44 @@ def batch_loss(model: Callable[[Any], Any], X_rows: Sequence[Sequence[float]], t
                loss: Loss) -> tuple[Value, list[Any]]:
     """Forward the rows of one batch through the model and apply the loss: (loss Value, outputs)."""
     outputs = [model(x) for x in X_rows]
-    value = loss(outputs, targets)
-    if not isinstance(value, Value):
-        raise TypeError(f"the loss must return a Value, got {type(value).__name__}")
-    return value, outputs
+    return loss_result(loss(outputs, targets)), outputs
 
 
-def _check_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if len(X) != len(y):
-        raise ValueError(f"X and y have different lengths: {len(X)} samples but {len(y)} labels")
-    if len(X) == 0:
-        raise ValueError("X and y are empty")
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"y must hold numbers (class indices, ±1/0-1 labels or targets), got dtype {y.dtype}")
-    return X, y
-
-
-def classifier(y: np.ndarray, loss: Loss, output: Any) -> Callable[[Any, float], bool] | None:
-    """How to score one model output against its label, or None when this is not classification.
-
-    Integer labels with list outputs: multi-class, correct when argmax(outputs) == label. A single
-    output s with labels in {−1, 1}: correct when sign(s) == y. A single output with labels in {0, 1}:
-    correct when (s > threshold) == y, threshold 0 for logits (binary_cross_entropy) and 0.5 otherwise
-    (a regression onto 0/1, e.g. mse). Anything else (real-valued targets, a single output with more
-    than two classes) records no accuracy.
-    """
-    if y.ndim != 1 or not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-        return None
-    labels = set(np.unique(y).tolist())
-    if not isinstance(output, Value):
-        return lambda out, label: max(range(len(out)), key=lambda j: out[j].data) == label
-    if labels <= {-1, 1}:
-        return lambda out, label: (out.data > 0.0) == (label == 1)
-    if labels <= {0, 1}:
-        threshold = 0.0 if loss is binary_cross_entropy else 0.5
-        return lambda out, label: (out.data > threshold) == (label == 1)
-    return None
+def classifier(y: np.ndarray, loss: Loss, output: Any, outputs: str | None = None
+               ) -> Callable[[Sequence[Any], Sequence[Any]], int] | None:
+    """How to count a batch's correct outputs, or None when this is not classification: decided by what
+    the outputs mean (`outputs`, else the loss's `outputs` attribute; see `nn.validation.resolve_outputs`),
+    never by which function the loss is."""
+    return accuracy_rule(resolve_outputs(outputs, loss, np.asarray(y), output), np.asarray(y))
 
 
 def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Optimizer, epochs: int,
         batch_size: int | None = None, progress: bool = True, callbacks: Sequence[Callback] = (),
-        shuffle: bool = True, seed: Seed = None, compiled: bool = False) -> History:
+        shuffle: bool = True, seed: Seed = None, compiled: bool = False, outputs: str | None = None) -> History:
     """Train `model` on (X, y): for each epoch, for each batch (see `nn.batches`), zero the gradients,
     compute `loss(outputs, targets)`, backpropagate and call `optimizer.step()`.
 
     `loss` is any `loss(outputs, targets) -> Value`, e.g. `nn.hinge` or
     `lambda out, t: nn.hinge(out, t) + 1e-4 * nn.l2(model.parameters())`. Accuracy is recorded for
-    classification (see `classifier`). Each callback is called as `callback(epoch, history)` after
-    every epoch; a truthy return value stops training. `progress` shows a tqdm bar with the loss
-    (skipped silently when tqdm is not installed). `seed` fixes the shuffling of mini-batches.
+    classification, scored by what the outputs mean: `outputs` ("logit", "probability", "margin",
+    "class_scores" or "regression", see `nn.validation.OUTPUTS`), else the loss's `outputs` attribute
+    (each nn loss has one; a lambda around one does not, so state `outputs` for it). Each callback is
+    called as `callback(epoch, history)` after every epoch; a truthy return value stops training.
+    `progress` shows a tqdm bar with the loss (skipped silently when tqdm is not installed). `seed`
+    fixes the shuffling of mini-batches.
 
     `compiled=True` traces the per-sample loss once (`autograd_core.compile`) and runs every batch as
     numpy arrays: same updates, far faster. It needs a model with one output and a loss that is the batch
     mean of a per-sample loss without data-dependent branches (mse, binary_cross_entropy, hinge, plus
     terms of the parameters only, such as an L2 penalty); otherwise it warns and trains eagerly.
+
+    Errors (the same in both modes; see `nn.validation`): bad arguments, non-finite X or y (the first bad
+    row and column named) or targets the loss rejects raise TypeError/ValueError before any update; a
+    non-finite loss, gradient or parameter during training raises `DivergenceError` (parameters left at
+    their last finite values, the History so far on the exception).
     """
-    X, y = _check_data(X, y)
-    epochs = count("epochs", epochs, minimum=0)
-    if not callable(loss):
-        raise TypeError(f"loss must be callable as loss(outputs, targets), got {type(loss).__name__}")
-    correct: Callable[[Any, float], bool] | None = None
+    plan = check_fit(model, X, y, loss, optimizer, epochs, batch_size, callbacks, outputs)
+    X, y, epochs, batch_size, correct = plan.X, plan.y, plan.epochs, plan.batch_size, plan.correct
     program = CompiledLoss.build(model, X, y, loss) if compiled else None
     rows, labels = X.tolist(), y.tolist()
     full = batch_size is None or batch_size >= len(rows)
@@ -119,19 +94,18 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
             for idx, _ in ([(index, None)] if full else batches(index, index, batch_size, shuffle, rng)):
                 yb = labels if full else [labels[i] for i in idx]
                 optimizer.zero_grad()
-                if program is None:
-                    value, outputs = batch_loss(model, rows if full else [rows[i] for i in idx], yb, loss)
-                    value.backward()
-                    value = value.data
-                else:
-                    value, outputs = program.run(X[idx], y[idx])
-                if not history.step_loss:  # first update: now the output type is known
-                    correct = classifier(y, loss, outputs[0])
-                optimizer.step()
+                with overflow_is_divergence(plan, epoch, history):
+                    if program is None:
+                        value, outputs = batch_loss(model, rows if full else [rows[i] for i in idx], yb, loss)
+                        value.backward()
+                        value = value.data
+                    else:
+                        value, outputs = program.run(X[idx], y[idx])
+                guarded_step(plan, value, epoch, history)  # optimizer.step(), unless something is non-finite
                 history.step_loss.append(value)
                 total += value * len(yb)
                 if correct is not None:
-                    right += sum(map(correct, outputs, yb))
+                    right += correct(outputs, yb)
             history.loss.append(value if full else total / len(rows))  # full batch: exactly its loss
             if correct is not None:
                 history.accuracy.append(right / len(rows))
@@ -141,7 +115,7 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
                     stats["acc"] = f"{history.accuracy[-1]:.3f}"
                 bar.set_postfix(stats, refresh=False)
                 bar.update()
-            if any([cb(epoch, history) for cb in callbacks]):
+            if any([cb(epoch, history) for cb in plan.callbacks]):
                 break
     finally:
         if bar is not None:
@@ -195,13 +169,15 @@ def _progress_bar(epochs: int) -> Any:
     return tqdm(total=epochs, desc="fit", unit="epoch")
 
 
-def predict(model: Callable[[Any], Any], X: Any) -> np.ndarray:
-    """The model's raw outputs on each row of X: shape (n,) for one output, (n, k) for k outputs.
+def predict(model: Callable[[Any], Any], X: Any, outputs: str | None = None) -> np.ndarray:
+    """The model's outputs on each row of X: shape (n,) for one output, (n, k) for k outputs.
 
-    These are scores/logits; class labels are `predict(...) > 0` (binary) or `.argmax(axis=1)`.
+    With `outputs=None` these are the raw scores/logits. Saying what they mean gives labels instead
+    (`nn.validation.decide`): "logit" → 1 where > 0 else 0, "probability" → 1 where > 0.5, "margin" →
+    ±1 by sign, "class_scores" → the argmax per row, "regression" → the raw outputs. X is checked as in
+    `fit` (2-D, finite).
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    X = check_array("X", X, who="predict")
     out = [model(x) for x in X.tolist()]
-    return np.array([o.data if isinstance(o, Value) else [v.data for v in o] for o in out], dtype=np.float64)
+    scores = np.array([o.data if isinstance(o, Value) else [v.data for v in o] for o in out], dtype=np.float64)
+    return scores if outputs is None else decide(outputs, scores)
