@@ -44,6 +44,7 @@ main.stacked .legend { flex: 0 1 20rem; margin-top: 0; border-top: 0; }
 li.forward h2 { color: var(--fwd); }
 li.backward h2 { color: var(--bwd); }
 .eq { font-size: 1.05rem; line-height: 1.6; padding-left: 1.2rem; text-indent: -1.2rem; }
+#steps h2, .eq, table.uses td { white-space: pre-wrap; }  /* labels keep their spaces, as typed */
 table.uses { border-collapse: collapse; margin-top: .6rem; font-size: .9rem; }
 table.uses th, table.uses td { border: 1px solid #ddd; padding: .15rem .4rem; text-align: right; }
 table.uses th:first-child, table.uses td:first-child { text-align: left; }

@@ -24,7 +24,7 @@ from ._bpview_page import render_page
 from .formulas import forward_text, local_text, wrap, wrap_factor
 from .graph import edges, sweep, topological_order
 from .value import Constant, Value
-from .viz import format_number, record_graph
+from .viz import format_number, printable, record_graph
 
 __all__ = ["backprop_view", "BackpropView", "Step", "Use", "GraphTooLargeError", "MAX_NODES"]
 
@@ -64,11 +64,12 @@ class Step:
 
 
 def _names(order: list[Value]) -> list[str]:
-    """Display names: the label, a constant's number, or `n{i}` for an unlabelled node."""
+    """Display names: the label, a constant's number, or `n{i}` for an unlabelled node. Characters no
+    page can carry (control characters, lone surrogates) are written as escapes (`viz.printable`)."""
     names = []
     for i, node in enumerate(order):
         if node.label:
-            names.append(node.label)
+            names.append(printable(node.label))
         elif isinstance(node, Constant):
             names.append(format(node.data, ".6g"))
         else:
@@ -113,7 +114,7 @@ def _forward_step(k: int, i: int, g: _Graph) -> Step:
     title = f"Forward {i + 1} of {n}: the value of {name}"
     if node._op == "":
         kind = "a constant" if isinstance(node, Constant) else "a leaf: an input or a parameter"
-        lines = (f"{name} = {_num(node.data)}", f"({kind}; given, not computed)")
+        lines: tuple[str, ...] = (f"{name} = {_num(node.data)}", f"({kind}; given, not computed)")
         return Step(k, "forward", i, title, lines, value=node.data)
     kids = [g.index[c] for c in node._prev]
     lines = (
@@ -134,7 +135,7 @@ def _backward_step(k: int, i: int, g: _Graph) -> Step:
     title = f"Backward {n - i} of {n}: the gradient {dname}"
     value, grad = g.order[i].data, g.grads[i]
     if i == n - 1:
-        lines = (f"{dname} = 1", "(the output with respect to itself: backward starts here)")
+        lines: tuple[str, ...] = (f"{dname} = 1", "(the output with respect to itself: backward starts here)")
         return Step(k, "backward", i, title, lines, value=value, grad=grad)
     symbolic, formulas, numbers = [], [], []
     for use in g.uses[i]:
@@ -223,7 +224,7 @@ def _svg(g: _Graph, rankdir: str) -> str:
         if kind == "node":
             group.set("id", key)
             if key.endswith("op"):
-                title.text = g.order[int(key[1:-2])]._op
+                title.text = printable(g.order[int(key[1:-2])]._op)
                 continue
             title.text = g.names[int(key[1:])]
             for text, word in zip(group.findall("text")[-2:], ("data", "grad")):
@@ -253,16 +254,18 @@ def _item(step: Step, g: _Graph) -> str:
         attrs["data-grad"] = repr(step.grad)
     head = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
     body = [f"<h2>{esc(step.title)}</h2>"] + [f'<div class="eq">{esc(line)}</div>' for line in step.lines]
-    if step.uses:
+    if step.uses and step.node is not None:
+        # Each row names the node that uses this one by its own label (a graph may well have a node
+        # called p, so the header holds no placeholder name).
         root, name = wrap(g.names[-1]), wrap(g.names[step.node])
-        rows = "".join(
-            f"<tr><td>{esc(g.names[u.parent])}</td><td>{_num(u.upstream)}</td><td>{_num(u.local)}</td>"
-            f"<td>{_num(u.product)}</td></tr>"
-            for u in step.uses
-        )
+        cells = []
+        for u in step.uses:
+            parent = wrap(g.names[u.parent])
+            upstream, local = f"∂{root}/∂{parent} = {_num(u.upstream)}", f"∂{parent}/∂{name} = {_num(u.local)}"
+            cells.append((g.names[u.parent], upstream, local, _num(u.product)))
+        rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in cells)
         body.append(
-            '<table class="uses"><tr><th>used by p</th>'
-            f"<th>upstream {esc(f'∂{root}/∂p')}</th><th>local {esc(f'∂p/∂{name}')}</th><th>product</th></tr>"
+            '<table class="uses"><tr><th>used by</th><th>upstream</th><th>local</th><th>product</th></tr>'
             f"{rows}</table>"
         )
     return f"<li {head}>{''.join(body)}</li>"

@@ -237,16 +237,10 @@ def expm1(m: Any, x: Any) -> tuple[Any, ...]:
     return out, out + 1.0
 
 
-def _stable_sigmoid(m: Any, x: Any) -> Any:
-    """σ(x) from e^−|x| (never evaluates e^t for t > 0, so never overflows)."""
-    e = m.exp(-m.abs(x))
-    return m.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 @define("sigmoid", "σ({x})", ("σ({x})(1 − σ({x}))",))
 def sigmoid(m: Any, x: Any) -> tuple[Any, ...]:
-    """σ(x) = 1/(1 + e^−x);  d/dx σ(x) = σ(x)(1 − σ(x))."""
-    s = _stable_sigmoid(m, x)
+    """σ(x) = 1/(1 + e^−x), never overflowing (`primitive.stable_sigmoid`);  d/dx σ(x) = σ(x)(1 − σ(x))."""
+    s = m.sigmoid(x)
     return s, s * (1.0 - s)
 
 
@@ -259,7 +253,7 @@ def relu(m: Any, x: Any) -> tuple[Any, ...]:
 @define("softplus", "softplus({x})", ("σ({x})",))
 def softplus(m: Any, x: Any) -> tuple[Any, ...]:
     """ln(1 + e^x), computed as max(x, 0) + ln(1 + e^−|x|);  d/dx = σ(x)."""
-    return m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x))), _stable_sigmoid(m, x)
+    return m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x))), m.sigmoid(x)
 
 
 # ---- the op tables: every primitive by arity (tests are parametrised over them) ----------------
@@ -280,7 +274,7 @@ def dot(w: Sequence[float], x: Sequence[float], bias: float | None = None) -> tu
     """
     if len(w) != len(x):
         raise ValueError(f"dot: weights and inputs differ in length ({len(w)} vs {len(x)})")
-    out = sum(map(_mul, w, x))
+    out = sum(map(_mul, w, x), 0.0)
     if bias is None:
         return out, (*x, *w)
     return out + bias, (*x, *w, 1.0)

@@ -119,6 +119,14 @@ def _float_sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else x * 0.0  # sign(±0) = ±0, sign(nan) = nan
 
 
+def stable_sigmoid(m: Any, x: Any) -> Any:
+    """σ(x) = 1/(1 + e^−x) from e^−|x|, in namespace `m`: never evaluates e^t for t > 0, so never
+    overflows. FLOAT.sigmoid and ARRAY.sigmoid are this; VALUE.sigmoid is the sigmoid primitive itself
+    (whose derivatives are smooth at 0, unlike this formula's |x|)."""
+    e = m.exp(-m.abs(x))
+    return m.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 class _Namespace:
     """A small math namespace for rules: `m.exp(x)`, `m.where(c, a, b)`, ... (see FLOAT, ARRAY)."""
 
@@ -142,6 +150,7 @@ FLOAT = _Namespace(
     sign=_float_sign,
     nonzero=lambda x: x != 0.0,
 )
+FLOAT.sigmoid = lambda x: stable_sigmoid(FLOAT, x)
 """Rules over Python floats: `math`'s functions, raising where `math` raises."""
 
 _NP = {"asin": np.arcsin, "acos": np.arccos, "atan": np.arctan}
@@ -156,6 +165,7 @@ ARRAY = _Namespace(
     sign=np.sign,
     nonzero=lambda x: np.asarray(x) != 0.0,
 )
+ARRAY.sigmoid = lambda x: stable_sigmoid(ARRAY, x)
 """Rules over numpy arrays (IEEE: no errors; `Primitive.arrays` checks the non-finite samples)."""
 
 
@@ -254,7 +264,9 @@ class Primitive:
         with np.errstate(all="ignore"):
             res = list(self.rule(ARRAY, *xs))
         out = np.asarray(res[0])
-        if out.ndim and not np.isfinite(out).all():
+        if not np.isfinite(out).all():
+            if out.ndim == 0:  # a single number: the float rule decides
+                return list(self.floats(*(float(x) for x in xs)))
             _fix_special(self, xs, res, ~np.isfinite(out))
         return res
 

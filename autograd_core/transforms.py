@@ -15,7 +15,9 @@ All of them evaluate the graph under an output with the same primitive rules as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -74,9 +76,22 @@ def _argnums(argnums: int | Sequence[int], n: int, what: str) -> tuple[tuple[int
     return tuple(a % n for a in nums), several
 
 
-def _trace(f: Callable[..., Any], args: tuple[Any, ...], nums: tuple[int, ...], what: str) -> tuple[Any, ...]:
-    """Call f with leaf Values for the arguments `nums`; returns (output, leaves, values_in)."""
-    values_in = any(isinstance(args[i], Value) for i in nums)
+_active = threading.local()  # ids of the argument leaves of the transformations now running
+
+
+def _live() -> set[int]:
+    if not hasattr(_active, "ids"):
+        _active.ids = set()
+    return _active.ids
+
+
+@contextmanager
+def _traced(f: Callable[..., Any], args: tuple[Any, ...], nums: tuple[int, ...], what: str) -> Iterator[tuple]:
+    """Call f with leaf Values for the arguments `nums`: yields (output, leaves, values_in).
+
+    Numbers become `_Arg` leaves, registered as live variables while the block runs, so that a
+    transformation nested inside f knows its result depends on them (see `_nested`).
+    """
     call = list(args)
     leaves = []
     for i in nums:
@@ -89,21 +104,28 @@ def _trace(f: Callable[..., Any], args: tuple[Any, ...], nums: tuple[int, ...], 
             raise TypeError(f"{what}: argument {i} must be a number or a Value, got {type(a).__name__}: {a!r:.60}")
         call[i] = leaf
         leaves.append(leaf)
-    return f(*call), tuple(leaves), values_in
+    mine = {id(leaf) for leaf in leaves if leaf.__class__ is _Arg}
+    live = _live()
+    live.update(mine)
+    try:
+        yield f(*call), tuple(leaves), any(isinstance(args[i], Value) for i in nums)
+    finally:
+        live.difference_update(mine)
 
 
 def _nested(output: Value, leaves: tuple[Value, ...]) -> bool:
-    """True if the output depends on a variable of an enclosing transformation (not one of `leaves`)."""
-    mine = set(map(id, leaves))
-    return any(n.__class__ is _Arg and id(n) not in mine for n in topological_order(output) if n._x is None)
+    """True if the output depends on a variable of an enclosing transformation still running (so the
+    result must stay a Value for that one to differentiate), not only on `leaves` and parameters."""
+    others = _live() - set(map(id, leaves))
+    return bool(others) and any(id(n) in others for n in topological_order(output) if n._x is None)
 
 
 def _differentiate(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple[Any, ...], what: str):
     nums, several = _argnums(argnums, len(args), what)
-    out, leaves, values_in = _trace(f, args, nums, what)
-    out = _check_output(out, what)
-    as_values = values_in or _nested(out, leaves)
-    grads = gradients(out, leaves, create_graph=as_values)
+    with _traced(f, args, nums, what) as (out, leaves, values_in):
+        out = _check_output(out, what)
+        as_values = values_in or _nested(out, leaves)
+        grads = gradients(out, leaves, create_graph=as_values)
     if not as_values:
         out, grads = out.data, tuple(g.data for g in grads)  # type: ignore[assignment]
     return out, (grads if several else grads[0])
@@ -149,9 +171,9 @@ def hessian(f: Callable[..., Value]) -> Callable[..., np.ndarray]:
         n = len(args)
         if n == 0:
             raise TypeError("hessian: the function needs at least one argument")
-        out, leaves, _ = _trace(f, args, tuple(range(n)), "hessian")
-        first = gradients(_check_output(out, "hessian"), leaves, create_graph=True)
-        rows = [[g.data for g in gradients(d, leaves)] for d in first]
+        with _traced(f, args, tuple(range(n)), "hessian") as (out, leaves, _):
+            first = gradients(_check_output(out, "hessian"), leaves, create_graph=True)
+            rows = [[g.data for g in gradients(d, leaves)] for d in first]
         return np.array(rows, dtype=np.float64).reshape(n, n)
 
     h.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
@@ -172,23 +194,23 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     for i, t in enumerate(tangents):
         if not isinstance(t, (int, float, np.number, Value)) or isinstance(t, bool | np.bool_):
             raise TypeError(f"jvp: tangents[{i}] must be a number or a Value, got {type(t).__name__}")
-    out, leaves, values_in = _trace(f, primals, tuple(range(len(primals))), "jvp")
-    outputs = tuple(out) if isinstance(out, (list, tuple)) else (out,)
-    for o in outputs:
-        _check_output(o, "jvp")
-    as_values = values_in or any(isinstance(t, Value) for t in tangents) or any(_nested(o, leaves) for o in outputs)
-    read = local_values if as_values else edges
-    tangent: dict[Value, Any] = {}
-    for leaf, t in zip(leaves, tangents):
-        tangent[leaf] = t if isinstance(t, Value) else float(t)
-    for node in topological_order(outputs):
-        if node._x is None or node in tangent:  # a leaf, or a primal given as an inner node
-            continue
-        children, partials, scale = read(node)
-        total: Any = 0.0
-        for child, d in zip(children, partials):
-            total = total + chain(tangent.get(child, 0.0), d)
-        tangent[node] = chain(total, scale)
+    with _traced(f, primals, tuple(range(len(primals))), "jvp") as (out, leaves, values_in):
+        outputs = tuple(out) if isinstance(out, (list, tuple)) else (out,)
+        for o in outputs:
+            _check_output(o, "jvp")
+        as_values = values_in or any(isinstance(t, Value) for t in tangents) or any(_nested(o, leaves) for o in outputs)
+        read = local_values if as_values else edges
+        tangent: dict[Value, Any] = {}
+        for leaf, t in zip(leaves, tangents):
+            tangent[leaf] = t if isinstance(t, Value) else float(t)
+        for node in topological_order(outputs):
+            if node._x is None or node in tangent:  # a leaf, or a primal given as an inner node
+                continue
+            children, partials, scale = read(node)
+            total: Any = 0.0
+            for child, d in zip(children, partials):
+                total = total + chain(tangent.get(child, 0.0), d)
+            tangent[node] = chain(total, scale)
     dots = tuple(tangent.get(o, 0.0) for o in outputs)
     if as_values:
         values: tuple[Any, ...] = outputs

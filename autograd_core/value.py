@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from typing import Any
+
+import numpy as np
 
 from . import ops
 from .graph import backward as _backward
@@ -85,8 +88,22 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_dx", "_dy", "_mark", "__weakref__")
 
-    # numpy defers to our reflected operators: np.float64(2) * Value(3) is a Value, not an object array.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy ufuncs on Values give Values: np.float64(2) * Value(3), np.sqrt(v), np.std([v, w])."""
+        ufunc_name = getattr(ufunc, "__name__", "")
+        name = _UFUNCS.get(ufunc_name)
+        if method != "__call__" or kwargs or (name is None and ufunc_name not in _COMPARE):
+            return NotImplemented
+        inputs = tuple(i[()] if isinstance(i, np.ndarray) and i.ndim == 0 else i for i in inputs)
+        if any(isinstance(i, np.ndarray) for i in inputs):
+            return NotImplemented  # arrays of numbers with Values: use an object array or Python numbers
+        if name is None:  # np.float64(2) > Value(1): a comparison of the numbers, a plain bool
+            a, b = (_number(i, ufunc_name) for i in inputs)
+            return _COMPARE[ufunc_name](a, b)
+        args = [i if isinstance(i, Value) else _lift(i, name) for i in inputs]
+        if name == "conjugate":
+            return args[0]
+        return apply(PRIMITIVES[name], *args)
 
     data: float
     grad: float
@@ -94,12 +111,13 @@ class Value:
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
-            if not isinstance(data, (float, int, numbers.Real)):  # numbers.Real admits numpy scalars
+            number = _real(data)
+            if number is None:
                 raise TypeError(
-                    f"Value() takes a real number (int, float or numpy scalar), got {type(data).__name__}: "
+                    f"Value() takes a real number (int, float, bool or numpy scalar), got {type(data).__name__}: "
                     f"{data!r:.60}"
                 )
-            data = float(data)
+            data = number
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.data = data
@@ -132,7 +150,24 @@ class Value:
         Intermediate grads are reset and recomputed on every call; leaf grads accumulate (as in
         PyTorch), so call `zero_grad()` between training steps.
         """
+        if grad.__class__ is not float:
+            seed = _real(grad)
+            if seed is None:
+                raise TypeError(
+                    f"backward: grad must be a real number (the seed d(self)/d(self)), got {type(grad).__name__}: "
+                    f"{grad!r:.60}; nothing was changed"
+                )
+            grad = seed
         _backward(self, grad)
+
+    # ---- copying and pickling: iterative, so a graph of any depth works ------------------------
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Pickle / deepcopy without recursion: a leaf is its fields; an inner node is the flat list
+        of the inner nodes under it (children first), with the leaves referenced as objects (so a
+        parameter pickled with its graph stays one object)."""
+        if self._x is None:
+            return (_leaf, (self.__class__, self.data, self.grad, self.label))
+        return (_rebuild, (_flatten(self),))
 
     # ---- conversions and comparisons (on .data) --------------------------------------------------
     def __repr__(self) -> str:
@@ -226,20 +261,46 @@ def _lift(other: object, op: str) -> Value:
     """A Value for an operand: Values pass through, real numbers become Constants."""
     if isinstance(other, Value):
         return other
-    if other.__class__ in (float, int) or isinstance(other, numbers.Real):  # the ABC check is slow: skip it
-        return _node(Constant, float(other), "", None, None, None, None)
+    try:  # plain floats and ints skip _real's (slow) ABC check
+        number = float(other) if other.__class__ in (float, int) else _real(other)
+    except OverflowError:
+        number = _real(other)  # raises its clear error
+    if number is not None:
+        return _node(Constant, number, "", None, None, None, None)
     raise TypeError(
         f"unsupported operand for {op}: Value and {type(other).__name__} ({other!r:.60}); "
         "use a real number or a Value"
     )
 
 
+def _real(x: object) -> float | None:
+    """`x` as a float if it is a real number (int, float, bool, numpy scalar), else None.
+
+    OverflowError when it does not fit a float (10**400, np.longdouble("1e400")), instead of a bare
+    error or a silent inf.
+    """
+    if not isinstance(x, (numbers.Real, np.bool_)):
+        return None
+    try:
+        f = float(x)
+    except OverflowError:
+        if isinstance(x, int):  # its repr may itself be refused (beyond 4,300 digits)
+            shown = f"an integer of {int(abs(x).bit_length() * 0.30103) + 1} digits"
+        else:
+            shown = f"{x!r:.40}"
+        raise OverflowError(f"{shown} is too large for a float (the largest is about 1.8e308)") from None
+    if f - f != 0.0 and f == f and isinstance(x, np.floating) and np.isfinite(x):
+        raise OverflowError(f"{x!r:.40} ({type(x).__name__}) is too large for a float (the largest is about 1.8e308)")
+    return f
+
+
 def _number(other: object, op: str) -> float:
     if isinstance(other, Value):
         return other.data
-    if isinstance(other, numbers.Real):
-        return other  # type: ignore[return-value]
-    raise TypeError(f"'{op}' not supported between Value and {type(other).__name__}")
+    number = _real(other)
+    if number is None:
+        raise TypeError(f"'{op}' not supported between Value and {type(other).__name__}")
+    return number
 
 
 def _operands(seq: Iterable[Value | float], op: str) -> tuple[Value, ...]:
@@ -298,6 +359,46 @@ def dot_values(
     return _node(Value, out, activation + ops.FUSED_DOT, children, None, local, da)
 
 
+# ---- pickling ------------------------------------------------------------------------------------
+
+
+def _leaf(cls: type, data: float, grad: float, label: str) -> Value:
+    leaf = _node(cls, data, "", None, None, None, None)
+    leaf.grad, leaf.label = grad, label
+    return leaf
+
+
+def _flatten(root: Value) -> list[tuple[Any, ...]]:
+    """The inner nodes under `root` in topological order as records (class, op, data, grad, label,
+    operands, dx, dy); an operand is an int (an earlier record) or a leaf Value."""
+    from .graph import topological_order
+
+    index: dict[Value, int] = {}
+    records = []
+    for node in topological_order(root):
+        if node._x is None:
+            continue
+        ref = lambda v: index.get(v, v)  # noqa: E731
+        x = node._x
+        operands = tuple(map(ref, x)) if x.__class__ is tuple else ref(x)
+        y = None if node._y is None else ref(node._y)
+        index[node] = len(records)
+        records.append((node.__class__, node._op, node.data, node.grad, node.label, operands, y, node._dx, node._dy))
+    return records
+
+
+def _rebuild(records: list[tuple[Any, ...]]) -> Value:
+    """The inverse of `_flatten`: the graph rebuilt, its root returned."""
+    nodes: list[Value] = []
+    get = lambda r: nodes[r] if r.__class__ is int else r  # noqa: E731
+    for cls, op, data, grad, label, x, y, dx, dy in records:
+        x = tuple(map(get, x)) if x.__class__ is tuple else get(x)
+        node = _node(cls, data, op, x, None if y is None else get(y), dx, dy)
+        node.grad, node.label = grad, label
+        nodes.append(node)
+    return nodes[-1]
+
+
 # ---- any primitive, on Values ---------------------------------------------------------------------
 
 
@@ -313,6 +414,15 @@ def apply(prim: Primitive, *operands: Value | float) -> Value:
     if prim.arity == 2:
         return _node(Value, out, prim.name, args[0], args[1], partials[0], partials[1])
     return _node(Value, out, prim.name, args, None, tuple(partials), 1.0)
+
+
+_COMPARE = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt, "greater_equal": operator.ge}
+_UFUNCS = {  # numpy ufunc name -> primitive
+    "add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/", "power": "**",
+    "negative": "neg", "absolute": "abs", "exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin",
+    "cos": "cos", "tan": "tan", "tanh": "tanh", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+    "sinh": "sinh", "cosh": "cosh", "log1p": "log1p", "expm1": "expm1", "conjugate": "conjugate",
+}
 
 
 def _data(v: Any) -> float:
@@ -345,7 +455,7 @@ def _kernel(name: str) -> Callable[..., Value]:
 VALUE = _Namespace(
     "VALUE",
     **{name: _kernel(name) for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "asin", "acos",
-                                        "atan", "sinh", "cosh", "log1p", "expm1", "abs")},
+                                        "atan", "sinh", "cosh", "log1p", "expm1", "abs", "sigmoid")},
     pow=_kernel("**"),
     where=_value_where,
     maximum=_value_maximum,

@@ -6,9 +6,9 @@ the `dot` program is needed only to render (SVG/PNG, or inline in Jupyter); `.so
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .graph import topological_order
 from .value import Constant, Value
@@ -16,7 +16,15 @@ from .value import Constant, Value
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["draw_dot", "record_graph", "GraphvizMissingError", "format_number", "escape_label", "node_fill"]
+__all__ = [
+    "draw_dot",
+    "record_graph",
+    "GraphvizMissingError",
+    "format_number",
+    "escape_label",
+    "printable",
+    "node_fill",
+]
 
 INSTALL_HINT = (
     "rendering needs the Graphviz 'dot' program, which was not found on PATH. Install it with "
@@ -25,48 +33,58 @@ INSTALL_HINT = (
 )
 
 # graphviz record labels give these characters a meaning; a backslash makes them literal. '&' starts
-# an HTML entity in a label, so it is written as '&amp;' to show as typed.
+# an HTML entity in a label, so it is written as '&amp;' to show as typed. Record parsing drops spaces
+# (leading ones, and interior ones next to non-ASCII letters: 'σ b' drew as 'σb'), so every space is the
+# entity '&#32;', which dot draws as typed.
 _RECORD_ESCAPES = str.maketrans(
-    {"\\": "\\\\", "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>", '"': '\\"', "&": "&amp;", "\n": "\\n"}
+    {
+        "\\": "\\\\",
+        "{": "\\{",
+        "}": "\\}",
+        "|": "\\|",
+        "<": "\\<",
+        ">": "\\>",
+        '"': '\\"',
+        "&": "&amp;",
+        " ": "&#32;",
+        "\n": "\\n",
+    }
 )
+
+# What no output can carry as it is: C0/C1 control characters (NUL ends dot's input, the others are
+# invalid in SVG's XML), lone surrogates (not encodable as UTF-8) and the XML non-characters U+FFFE/FFFF.
+# A newline is kept: draw_dot draws it as a line break.
+_UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class GraphvizMissingError(RuntimeError):
     """The Graphviz `dot` program is not installed; the message says how to install it."""
 
 
+def printable(text: str) -> str:
+    """`text` with each character that no output can carry written as its Python escape, so it shows
+    as typed in source code: a tab as `\\t`, NUL as `\\x00`, a lone surrogate as `\\ud800`.
+
+    Every other character (spaces, newlines, any script, emoji) is kept. Used for labels on every
+    output: graphviz records (`escape_label`), the SVG and HTML of `backprop_view`.
+    """
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def escape_label(text: str) -> str:
-    """`text` made safe for a graphviz record label, so it is drawn exactly as typed."""
-    return text.translate(_RECORD_ESCAPES)
+    """`text` made safe for a graphviz record label, so it is drawn exactly as typed (see `printable`)."""
+    return printable(text).translate(_RECORD_ESCAPES)
 
 
 def format_number(x: float) -> str:
-    """4 decimals as micrograd (`-3.0000`), scientific notation past 1e9, and inf/nan as words."""
-    if math.isfinite(x) and abs(x) < 1e9:
-        return f"{x:.4f}"
-    return f"{x:.4e}" if math.isfinite(x) else str(x)
+    """4 significant digits, with an exponent below 1e-4 and from 1e4 on: `-3.0`, `0.7071`, `6.881`,
+    `2.5e-05`, `1.235e+04`; inf and nan as words. A tiny gradient stays visible (never `0.0000`)."""
+    text = f"{x:.4g}"
+    return text + ".0" if text.lstrip("-").isdigit() else text
 
 
-def _graph_class() -> type:
-    import graphviz
-
-    class Digraph(graphviz.Digraph):
-        """graphviz.Digraph whose rendering errors say how to install Graphviz."""
-
-        def pipe(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().pipe(*args, **kwargs)
-            except graphviz.ExecutableNotFound as exc:
-                raise GraphvizMissingError(INSTALL_HINT) from exc
-
-        def __repr__(self) -> str:  # stable (no memory address), so re-run notebooks stay identical
-            return f"<autograd_core Digraph: {self.source.count('shape=record')} values>"
-
-        def render(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().render(*args, **kwargs)
-            except graphviz.ExecutableNotFound as exc:
-                raise GraphvizMissingError(INSTALL_HINT) from exc
+def _graph_class() -> type[graphviz.Digraph]:
+    from ._digraph import Digraph  # imports graphviz: only when a drawing is made
 
     return Digraph
 
@@ -117,9 +135,7 @@ def record_graph(
     return graph
 
 
-def draw_dot(
-    root: Value, format: str = "svg", rankdir: str = "LR", show_grad: bool = True
-) -> graphviz.Digraph:
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR", show_grad: bool = True) -> graphviz.Digraph:
     """The graph under `root` as a `graphviz.Digraph`: `{label | data x | grad g}` records, op nodes
     in between, edges child → op → parent. Render with `.render(...)`/`.pipe()`, or show it in Jupyter.
     """

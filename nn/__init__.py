@@ -10,7 +10,7 @@ from .module import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, Optimizer, RMSProp, clip_grad_norm, clip_grad_value
 from .schedules import constant, cosine, exponential_decay, inverse_time_decay, step_decay
 from .serialize import SerializationError, load, save
-from .train import History, fit, predict
+from .train import DivergenceError, History, fit, predict
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP",
@@ -18,7 +18,7 @@ __all__ = [
     "Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "clip_grad_norm", "clip_grad_value",
     "constant", "step_decay", "exponential_decay", "inverse_time_decay", "cosine",
     "make_moons", "make_blobs", "make_spirals", "make_yinyang", "batches",
-    "fit", "predict", "History", "CompiledTrainer",
+    "fit", "predict", "History", "DivergenceError", "CompiledTrainer",
     "save", "load", "SerializationError",
     "diagnostics", "gradient_norms", "dead_relu_fraction", "saturation_fraction",
 ]

@@ -1,12 +1,13 @@
-"""Argument checks shared across nn: each returns the value converted, or raises a ValueError that
-names the argument, the allowed range and what it got."""
+"""Argument checks shared across nn: each returns the value converted, or raises an exception that
+names the argument, what is allowed and what it got."""
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable, Mapping, Set
 
-__all__ = ["number", "count"]
+__all__ = ["number", "count", "one_of", "not_text_or_mapping"]
 
 
 def number(name: str, value: object, lo: float = -math.inf, hi: float = math.inf,
@@ -33,3 +34,19 @@ def count(name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
+
+
+def one_of(name: str, value: object, choices: Iterable[str]) -> str:
+    """`value` if it is one of the strings `choices`, else ValueError listing them."""
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}")
+    return value
+
+
+def not_text_or_mapping(name: str, value: object, expected: str) -> object:
+    """`value` unless it is a string, bytes, a mapping or a set: TypeError then, since reading one as a
+    sequence of numbers would silently take characters, a dict's keys or a set's arbitrary order."""
+    if isinstance(value, (str, bytes, Mapping, Set)):
+        raise TypeError(f"{name} must be {expected}, got a {type(value).__name__}")
+    return value

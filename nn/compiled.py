@@ -55,6 +55,7 @@ class CompiledTrainer:
         for p in extra:
             row[p] = len(row)
         rows = np.array([row[p] for p in optimizer.params], dtype=np.intp)
+        self.optimizer_rows = rows  # theta[optimizer_rows] is in the order of optimizer.params
         self._rows = None if np.array_equal(rows, np.arange(len(self._values))) else rows
         self._opt_params = [self._values[i] for i in (rows if self._rows is not None else range(len(self._values)))]
         self._n = len(program.parameters)
@@ -75,9 +76,14 @@ class CompiledTrainer:
         return self.program.evaluate(x, self.theta[: self._n])
 
     def update(self, grad: Any = None) -> None:
-        """Backward from the last `forward`, then one optimizer step on the arrays. The loss differentiated
-        is the mean over the batch of the outputs' sum, or L = Σ grad ⊙ outputs for `grad` shaped like
-        forward's result, or a dict {output index: (B,) array} naming only the outputs L depends on."""
+        """`backward(grad)` then `apply()`: one training step after a `forward`."""
+        self.backward(grad)
+        self.apply()
+
+    def backward(self, grad: Any = None) -> None:
+        """The gradient (into `self.grad`, one float per parameter) of the loss of the last `forward`: the mean
+        over the batch of the outputs' sum, or L = Σ grad ⊙ outputs for `grad` shaped like forward's
+        result, or a dict {output index: (B,) array} naming only the outputs L depends on."""
         program = self.program
         k, batch = program.n_outputs, program.batch
         if grad is None:
@@ -94,11 +100,14 @@ class CompiledTrainer:
         if len(self._values) > self._n:  # parameters the program does not read: gradient 0
             g = np.concatenate([g, np.zeros(len(self._values) - self._n)])
         self.grad = g
+
+    def apply(self) -> None:
+        """One optimizer step on the arrays, from `self.grad` (the optimizer's array form)."""
         if self._rows is None:
-            self.optimizer.array_step(self.theta, g, self._state)
+            self.optimizer.array_step(self.theta, self.grad, self._state)
         else:
             theta = self.theta[self._rows]
-            self.optimizer.array_step(theta, g[self._rows], self._state)
+            self.optimizer.array_step(theta, self.grad[self._rows], self._state)
             self.theta[self._rows] = theta
 
     def step(self, *columns: Any) -> float:

@@ -8,7 +8,7 @@ from typing import Union
 
 import numpy as np
 
-from .checks import count, number
+from .checks import count, not_text_or_mapping, number
 
 __all__ = ["make_moons", "make_blobs", "make_spirals", "make_yinyang", "batches"]
 
@@ -149,7 +149,10 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int | None = None, shuffle
     descent); k: mini-batches of k, the last one shorter when k does not divide n. With `shuffle`, rows
     are visited in a random order drawn from `seed` (an int, a numpy Generator, or None).
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X = np.asarray(not_text_or_mapping("X", X, "an array or a list of rows"))
+    y = np.asarray(not_text_or_mapping("y", y, "an array or a list of targets"))
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"X and y must hold one row / target per sample, got shapes {X.shape} and {y.shape}")
     if len(X) != len(y):
         raise ValueError(f"X and y have different lengths: {len(X)} samples but {len(y)} labels")
     n = len(y)

@@ -1,11 +1,11 @@
-"""`make demo`: micrograd's moons demo on this engine, plus pictures in out/.
+"""`make demo`: micrograd's moons demo on this engine, plus pictures.
 
-Trains MLP(2, [16, 16, 1]) for 100 steps of full-batch gradient descent on the max-margin loss with
-L2 regularisation (micrograd's demo.ipynb), printing progress, then writes
-  out/graph.svg       the graph of one neuron o = tanh(w·x + b), every node labelled
-  out/loss.png        loss and accuracy per step
-  out/backprop.html   logistic regression u = w·x + b → p = σ(u) → L = −log p, backward step by step
-Run: python -m nn.demo [--steps N] [--out DIR] [--compiled]
+Trains MLP(2, [16, 16, 1]) for N steps (--steps, default 100) of full-batch gradient descent on the max-margin loss with
+L2 regularisation (micrograd's demo.ipynb), printing progress, then writes into DIR (--out, default out):
+  DIR/graph.svg       the graph of one neuron o = tanh(w·x + b), every node labelled (needs Graphviz's dot)
+  DIR/backprop.html   logistic regression u = w·x + b → p = σ(u) → L = −log p, backward step by step (dot)
+  DIR/loss.png        loss and accuracy per step (needs matplotlib: pip install "autograd_core[notebooks]")
+What cannot be made (no dot, no matplotlib) is skipped, and one line says how to get it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import argparse
 import os
 import random
 import time
+from collections.abc import Sequence
+from typing import cast
 
-from autograd_core import Value, compile, draw_dot
+from autograd_core import GraphvizMissingError, Value, compile, draw_dot
 from autograd_core.examples import save_backprop_demo
 
 from .data import make_moons
@@ -41,6 +43,14 @@ def neuron_graph() -> Value:
     return o
 
 
+def one_output(model: MLP, xs: Sequence[Value | float]) -> Value:
+    """The single output of `model` (an MLP whose last layer has one neuron returns a Value, not a list)."""
+    out = model(xs)
+    if not isinstance(out, Value):
+        raise TypeError(f"expected a model with one output, got {len(out)} outputs")
+    return out
+
+
 def train(
     steps: int = 100, data_seed: int = 0, seed: int = 1337, compiled: bool = False
 ) -> tuple[MLP, list[float], list[float]]:
@@ -59,12 +69,12 @@ def train(
     print(f"training MLP(2, [16, 16, 1]) ({len(model.parameters())} parameters) on moons, {steps} steps, {mode}")
     if compiled:
         x1, x2, t = Value(0.0, label="x1"), Value(0.0, label="x2"), Value(1.0, label="y")
-        score = model([x1, x2])
+        score = one_output(model, [x1, x2])
         hinge, scorer = compile((1 + -t * score).relu(), [x1, x2, t]), compile(score, [x1, x2])
     losses, accuracies = [], []
     start = time.perf_counter()
     for k in range(steps):
-        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+        reg_loss = cast(Value, 1e-4 * sum(p * p for p in model.parameters()))
         model.zero_grad()
         if compiled:
             data_loss = float(hinge.forward(X[:, 0], X[:, 1], y).mean())
@@ -74,7 +84,7 @@ def train(
             accuracy = float(((scorer.forward(X[:, 0], X[:, 1]) > 0) == (y > 0)).mean())
         else:
             inputs = [list(map(Value, row)) for row in X]
-            scores = list(map(model, inputs))
+            scores = [one_output(model, row) for row in inputs]
             total = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(scores)) + reg_loss
             total.backward()
             loss = total.data
@@ -91,6 +101,7 @@ def train(
 
 
 def plot(losses: list[float], accuracies: list[float], path: str) -> None:
+    """The loss and accuracy curves as a PNG at `path` (imports matplotlib: the `notebooks` extra)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -111,24 +122,63 @@ def plot(losses: list[float], accuracies: list[float], path: str) -> None:
     plt.close(fig)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def write_pictures(out: str, losses: list[float], accuracies: list[float]) -> tuple[list[str], list[str]]:
+    """Write graph.svg, backprop.html and loss.png into `out`; returns (written paths, how to get the rest)."""
+    written, missing = [], []
+    try:
+        graph = os.path.join(out, "graph.svg")
+        svg = draw_dot(neuron_graph()).pipe(format="svg")
+        with open(graph, "wb") as f:
+            f.write(svg)
+        written.append(graph)
+        written.append(str(save_backprop_demo(os.path.join(out, "backprop.html"))))
+    except GraphvizMissingError:
+        missing.append(
+            "graph.svg and backprop.html need Graphviz's dot (apt-get install graphviz / brew install graphviz)"
+        )
+    try:
+        curve = os.path.join(out, "loss.png")
+        plot(losses, accuracies, curve)
+        written.append(curve)
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        missing.append('loss.png needs matplotlib (pip install "autograd_core[notebooks]" or pip install matplotlib)')
+    return written, missing
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--out", default="out")
+    """The command line: train, report the final accuracy, write the pictures; returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nn.demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=positive_int, default=100, metavar="N", help="training steps (default 100)")
+    parser.add_argument("--out", default="out", metavar="DIR", help="folder for the pictures (default out)")
     parser.add_argument("--compiled", action="store_true", help="train with the compiled batch mode")
     args = parser.parse_args(argv)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error(f"argument --out: {args.out!r} is a file; give a folder (it is created if missing)")
     os.makedirs(args.out, exist_ok=True)
     model, losses, accuracies = train(args.steps, compiled=args.compiled)
     X, y = make_moons(n_samples=100, noise=0.1, seed=0)
-    final = sum((yi == 1) == (model(row).data > 0) for row, yi in zip(X, y)) / len(y)
+    final = sum((yi == 1) == (one_output(model, row).data > 0) for row, yi in zip(X, y)) / len(y)
     print(f"final accuracy: {final:.0%}")
-    graph = os.path.join(args.out, "graph.svg")
-    with open(graph, "wb") as f:
-        f.write(draw_dot(neuron_graph()).pipe(format="svg"))
-    curve = os.path.join(args.out, "loss.png")
-    plot(losses, accuracies, curve)
-    page = save_backprop_demo(os.path.join(args.out, "backprop.html"))
-    print(f"wrote {graph}, {curve} and {page} (open it in a browser and step through backprop)")
+    written, missing = write_pictures(args.out, losses, accuracies)
+    if written:
+        print(f"wrote {', '.join(written)} (open the .html in a browser and step through backprop)")
+    if missing:
+        print(f"skipped: {'; '.join(missing)}")
     return 0
 
 

@@ -17,17 +17,20 @@ from typing import Any
 
 import numpy as np
 
+from autograd_core import PRIMITIVES
+
 from .module import MLP, Layer, Module
 
 __all__ = ["gradient_norms", "layer_activations", "dead_relu_fraction", "saturation_fraction", "report"]
 
-_ACT = {
-    "relu": lambda z: np.maximum(z, 0.0),
-    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # σ(z) = (1 + tanh(z/2)) / 2, no overflow
-    "linear": lambda z: z,
-}
+def _activate(name: str, z: np.ndarray) -> np.ndarray:
+    """The activation `name` over an array, by the engine's own rule for it (a Neuron's leaky ReLU
+    uses Value.leaky_relu's default slope 0.01)."""
+    if name == "linear":
+        return z
+    if name == "leaky_relu":
+        return PRIMITIVES["leaky_relu"].arrays(z, 0.01)[0]
+    return PRIMITIVES[name].arrays(z)[0]
 
 
 def _layers(model: Module) -> list[tuple[str, Layer]]:
@@ -61,7 +64,7 @@ def layer_activations(model: Module, X: Any) -> dict[str, tuple[str, np.ndarray,
             raise ValueError(f"{name} expects {W.shape[1]} inputs, got {a.shape[1]}")
         act = layer.neurons[0].activation
         z = a @ W.T + b
-        a = _ACT[act](z)
+        a = _activate(act, z)
         out[name] = (act, z, a)
     return out
 

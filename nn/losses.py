@@ -5,21 +5,41 @@ multi-output models, a list of lists of Values. `targets` are numbers: a list, t
 Targets may also be Values (except class indices), so a per-sample loss can be built with the target
 as a graph input, e.g. to trace it once with `autograd_core.compile`.
 The mean is taken with one fused `dot` node (Σ (1/n)·ℓᵢ), so a batch of n adds one node, not n.
+
+Each loss carries what the model's outputs mean for it, as its `outputs` attribute (see
+`nn.validation.OUTPUTS`): `mse.outputs == "regression"`, `binary_cross_entropy.outputs == "logit"`,
+`hinge.outputs == "margin"`, `softmax_cross_entropy.outputs == "class_scores"`. `fit` scores accuracy
+by it; a loss wrapped in a lambda does not carry it (pass `fit(..., outputs=...)`), one wrapped with
+`functools.wraps` does. Bad targets raise a ValueError naming the first bad one (`targets[i]`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import math
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from autograd_core import Value, dot
 
+from .checks import not_text_or_mapping
+
 __all__ = ["mse", "binary_cross_entropy", "hinge", "softmax_cross_entropy", "l2"]
 
 Outputs = Any  # Value | Sequence[Value] | Sequence[Sequence[Value]]
 Targets = Any  # number | Sequence[number] | numpy.ndarray
+F = TypeVar("F", bound=Callable[..., Value])
+
+
+def _means(kind: str) -> Callable[[F], F]:
+    """Mark a loss with what the model's outputs mean for it (its `outputs` attribute)."""
+    def mark(loss: F) -> F:
+        setattr(loss, "outputs", kind)
+        return loss
+
+    return mark
 
 
 def mean(terms: Sequence[Value]) -> Value:
@@ -30,11 +50,13 @@ def mean(terms: Sequence[Value]) -> Value:
 
 def _batch(outputs: Outputs, targets: Targets, name: str) -> tuple[list[Any], list[Any]]:
     """outputs and targets as equal-length, non-empty Python lists (targets as floats / lists of floats)."""
+    for what, x in (("outputs", outputs), ("targets", targets)):
+        not_text_or_mapping(f"{name}: {what}", x, "a list, tuple or array (one per sample)")
     if isinstance(outputs, Value):
         outputs = [outputs]
     if isinstance(targets, np.ndarray):
         targets = targets.tolist()
-    elif isinstance(targets, (int, float, np.number)):
+    if isinstance(targets, (numbers.Real, Value)):  # one number (also a 0-d array): a batch of one
         targets = [targets]
     outputs, targets = list(outputs), list(targets)
     if not outputs:
@@ -44,12 +66,23 @@ def _batch(outputs: Outputs, targets: Targets, name: str) -> tuple[list[Any], li
     return outputs, targets
 
 
-def _check_label_set(targets: Iterable[float], allowed: tuple[float, ...], name: str, hint: str) -> None:
-    bad = sorted({float(t) for t in targets if float(t) not in allowed})
+def _check_targets(targets: Sequence[Any], ok: Callable[[Any], bool], name: str, rule: str, hint: str) -> None:
+    """ValueError naming the first target (and how many in all) for which `ok` is false."""
+    def fine(t: Any) -> bool:
+        if isinstance(t, (str, bytes)):  # float("1") would pass
+            return False
+        try:
+            return bool(ok(t))
+        except (TypeError, ValueError):  # a list or a string where a number belongs
+            return False
+
+    bad = [i for i, t in enumerate(targets) if not fine(t)]
     if bad:
-        raise ValueError(f"{name}: targets must be in {set(allowed)}, got {bad[:5]}; {hint}")
+        more = f" ({len(bad)} bad targets in all)" if len(bad) > 1 else ""
+        raise ValueError(f"{name}: targets must be {rule}; targets[{bad[0]}] = {targets[bad[0]]!r}{more}; {hint}")
 
 
+@_means("regression")
 def mse(outputs: Outputs, targets: Targets) -> Value:
     """Mean squared error (1/N) Σ (ŷ − y)² over all N output numbers in the batch.
 
@@ -67,6 +100,7 @@ def mse(outputs: Outputs, targets: Targets) -> Value:
     return mean(terms)
 
 
+@_means("logit")
 def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
     """Binary cross-entropy from logits z (not probabilities), labels y ∈ [0, 1]:
 
@@ -76,22 +110,20 @@ def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
     Its gradient is ∂ℓ/∂z = σ(z) − y.
     """
     outputs, targets = _batch(outputs, targets, "binary_cross_entropy")
-    bad = [float(t) for t in targets if not 0.0 <= float(t) <= 1.0]
-    if bad:
-        raise ValueError(
-            f"binary_cross_entropy: targets must lie in [0, 1], got {bad[:5]}; for ±1 labels use (y + 1) / 2, "
-            "or the hinge loss"
-        )
+    _check_targets(targets, lambda t: 0.0 <= float(t) <= 1.0, "binary_cross_entropy", "in [0, 1]",
+                   "for ±1 labels use (y + 1) / 2, or the hinge loss")
     return mean([z.softplus() - t * z for z, t in zip(outputs, targets)])
 
 
+@_means("margin")
 def hinge(outputs: Outputs, targets: Targets) -> Value:
     """Max-margin (hinge) loss, micrograd's: ℓ(s, y) = max(0, 1 − y·s) with labels y ∈ {−1, +1}."""
     outputs, targets = _batch(outputs, targets, "hinge")
-    _check_label_set(targets, (-1.0, 1.0), "hinge", "for 0/1 labels use 2*y - 1")
+    _check_targets(targets, lambda t: float(t) in (-1.0, 1.0), "hinge", "-1 or 1", "for 0/1 labels use 2*y - 1")
     return mean([(1.0 - t * s).relu() for s, t in zip(outputs, targets)])
 
 
+@_means("class_scores")
 def softmax_cross_entropy(logits: Outputs, targets: Targets) -> Value:
     """Cross-entropy of softmax(z) against class indices c:
 
@@ -101,18 +133,23 @@ def softmax_cross_entropy(logits: Outputs, targets: Targets) -> Value:
     Gradient: ∂ℓ/∂zⱼ = softmax(z)ⱼ − [j = c].
     """
     logits, targets = _batch(logits, targets, "softmax_cross_entropy")
-    terms = []
-    for z, c in zip(logits, targets):
+    for z in logits:
         if isinstance(z, Value) or not hasattr(z, "__len__"):
             raise TypeError(
                 "softmax_cross_entropy: each output must be a list of logits (one per class), got "
                 f"{type(z).__name__}; give the model's last layer one output per class"
             )
-        if isinstance(c, Value):
-            raise TypeError("softmax_cross_entropy: targets are class indices (ints), not Values")
-        if c != int(c) or not 0 <= c < len(z):
-            raise ValueError(f"softmax_cross_entropy: target {c!r} is not a class index in 0..{len(z) - 1}")
+    if any(isinstance(c, Value) for c in targets):
+        raise TypeError("softmax_cross_entropy: targets are class indices (ints), not Values")
+    k = min(len(z) for z in logits)
+    _check_targets(targets, lambda c: isinstance(c, numbers.Real) and math.isfinite(c) and c == int(c) and 0 <= c < k,
+                   "softmax_cross_entropy", f"a class index in 0..{k - 1}",
+                   "give each sample the index of its class (an int), one output per class")
+    terms = []
+    for z, c in zip(logits, targets):
         m = max(float(zj) for zj in z)
+        if not math.isfinite(m):  # an inf logit: no shift (inf − inf would be nan), so inf reaches the loss
+            m = 0.0
         exps = [(zj - m).exp() for zj in z]
         lse = dot(exps, [1.0] * len(exps)).log() + m
         terms.append(lse - z[int(c)])

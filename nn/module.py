@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,7 +12,7 @@ from autograd_core import Value
 from autograd_core.gcscope import frozen_heap
 from autograd_core.value import FUSABLE, Constant, dot_values
 
-from .checks import count
+from .checks import count, not_text_or_mapping, one_of
 from .initializers import INITIALIZERS, init_bound
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
@@ -34,8 +35,9 @@ def make_rng(rng: RngLike) -> Any:
 
 def as_values(x: Sequence[Value | float] | Any) -> list[Value]:
     """Inputs as Values: Values pass through, numbers become Constants (made once, shared by neurons)."""
-    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(f"expected a list, tuple or 1-D array of numbers or Values, got {type(x).__name__}")
+    want = "a list, tuple or 1-D array of numbers or Values"
+    if not hasattr(not_text_or_mapping("the input", x, want), "__len__"):
+        raise TypeError(f"the input must be {want}, got a {type(x).__name__}")
     if getattr(x, "ndim", 1) != 1:
         raise ValueError(f"expected a 1-D input, got an array of shape {x.shape}")
     return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]
@@ -73,9 +75,9 @@ class Module:
     def load_state_dict(self, state: Mapping[str, float]) -> None:
         """Set every parameter's `.data` from `state` (strict, all or nothing).
 
-        The keys must be exactly this model's parameter names and every value a single real number
-        (each parameter is a scalar). Otherwise ValueError/TypeError naming the offending keys, and the
-        model is left unchanged.
+        The keys must be exactly this model's parameter names and every value a single finite real number
+        (each parameter is a scalar; NaN and inf are refused, as `nn.load` refuses them). Otherwise
+        ValueError/TypeError naming the offending keys, and the model is left unchanged.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a mapping name -> number, got {type(state).__name__}")
@@ -101,7 +103,12 @@ class Module:
                 got = f"shape {shape}" if shape is not None else (
                     f"a {type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__)
                 raise TypeError(f"state_dict[{name!r}]: parameter is a scalar, expected one real number, got {got}")
-            values[name] = float(v)
+            try:
+                values[name] = float(v)
+            except OverflowError:
+                raise ValueError(f"state_dict[{name!r}] does not fit a float (|value| > 1.8e308)") from None
+            if not math.isfinite(values[name]):
+                raise ValueError(f"state_dict[{name!r}] is {values[name]}: parameters must be finite")
         for name, p in params.items():
             p.data = values[name]
 
@@ -131,8 +138,7 @@ class Neuron(Module):
     ) -> None:
         nin = count("nin", nin)
         activation = activation if activation is not None else ("relu" if nonlin else "linear")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        activation = one_of("activation", activation, ACTIVATIONS)
         bound = init_bound(init, nin, fan_out)
         r = make_rng(rng)
         self.w = [Value(r.uniform(-bound, bound)) for _ in range(nin)]
@@ -146,6 +152,7 @@ class Neuron(Module):
         return self.activation != "linear"
 
     def parameters(self) -> list[Value]:
+        """The weights w₁…wₙ, then the bias b."""
         return [*self.w, self.b]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
@@ -181,6 +188,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def parameters(self) -> list[Value]:
+        """Every neuron's parameters, neuron by neuron."""
         return [p for n in self.neurons for p in n.parameters()]
 
     @frozen_heap.wrap  # the collector skips the rest of the heap while the graph is built (gcscope.py)
@@ -212,6 +220,7 @@ class MLP(Module):
         ]
 
     def parameters(self) -> list[Value]:
+        """Every layer's parameters, first layer first (micrograd's order)."""
         return [p for layer in self.layers for p in layer.parameters()]
 
     @frozen_heap.wrap
@@ -221,7 +230,7 @@ class MLP(Module):
         if len(x) != nin:
             raise ValueError(f"MLP expected {nin} inputs, got {len(x)}")
         for layer in self.layers:
-            x = layer(x)
+            x = layer([x] if isinstance(x, Value) else x)  # a 1-unit hidden layer gives a Value: one input
         return x
 
     def __repr__(self) -> str:

@@ -45,13 +45,18 @@ def _params(params: Iterable[Value], who: str) -> list[Value]:
     return params
 
 
+def _finite(name: str, value: object) -> float:
+    """A hyperparameter that must be a finite number >= 0."""
+    return number(name, value, 0.0, math.inf, hi_open=True)
+
+
 class Optimizer:
     """Base class: holds the parameters, the learning rate (float or schedule) and the step count."""
 
     def __init__(self, params: Iterable[Value], lr: LR) -> None:
         self.params = _params(params, type(self).__name__)
         if not callable(lr):
-            lr = number("lr", lr, 0.0)
+            lr = _finite("lr", lr)
         self.lr = lr
         self.steps = 0
         self.state: dict[Value, dict[str, float]] = {}
@@ -62,9 +67,11 @@ class Optimizer:
         if not callable(lr):
             return lr
         value = lr(self.steps)
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            raise ValueError(f"the lr schedule returned {value!r} at step {self.steps}; expected a finite number >= 0")
-        return float(value)
+        try:
+            return _finite("lr", value)
+        except ValueError:
+            raise ValueError(f"the lr schedule returned {value!r} at step {self.steps}; expected a finite number "
+                             ">= 0 (a float, int or numpy number; not a bool)") from None
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0 (leaf grads accumulate across backward calls)."""
@@ -150,8 +157,8 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Value], lr: LR = 1e-3, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(params, lr)
-        self.momentum = number("momentum", momentum, 0.0)
-        self.weight_decay = number("weight_decay", weight_decay, 0.0)
+        self.momentum = _finite("momentum", momentum)
+        self.weight_decay = _finite("weight_decay", weight_decay)
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
@@ -181,9 +188,9 @@ class RMSProp(Optimizer):
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
         super().__init__(params, lr)
         self.alpha = number("alpha", alpha, 0.0, 1.0)
-        self.eps = number("eps", eps, 0.0)
-        self.weight_decay = number("weight_decay", weight_decay, 0.0)
-        self.momentum = number("momentum", momentum, 0.0)
+        self.eps = _finite("eps", eps)
+        self.weight_decay = _finite("weight_decay", weight_decay)
+        self.momentum = _finite("momentum", momentum)
         self.centered = bool(centered)
 
     def _new_state(self) -> dict[str, Any]:
@@ -219,8 +226,8 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (number("betas[0]", betas[0], 0.0, 1.0, hi_open=True),
                       number("betas[1]", betas[1], 0.0, 1.0, hi_open=True))
-        self.eps = number("eps", eps, 0.0)
-        self.weight_decay = number("weight_decay", weight_decay, 0.0)
+        self.eps = _finite("eps", eps)
+        self.weight_decay = _finite("weight_decay", weight_decay)
         self.amsgrad = bool(amsgrad)
 
     def _new_state(self) -> dict[str, Any]:

@@ -36,17 +36,17 @@ def constant(lr: float) -> Schedule:
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
-    """lr(t) = lr · γ^⌊t / step_size⌋: multiply by γ every `step_size` steps (PyTorch's StepLR)."""
+    """lr(t) = lr · γ^⌊t / step_size⌋: multiply by γ ∈ (0, 1] every `step_size` steps (PyTorch's StepLR)."""
     lr = number("step_decay: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
     step_size = count("step_decay: step_size", step_size)
-    gamma = number("step_decay: gamma", gamma, 0.0, math.inf, lo_open=True, hi_open=True)
+    gamma = number("step_decay: gamma", gamma, 0.0, 1.0, lo_open=True)  # a decay: 0 < γ ≤ 1
     return Schedule(lambda t: lr * gamma ** (t // step_size), "step_decay", lr=lr, step_size=step_size, gamma=gamma)
 
 
 def exponential_decay(lr: float, gamma: float) -> Schedule:
-    """lr(t) = lr · γ^t (PyTorch's ExponentialLR); γ in (0, 1] decays."""
+    """lr(t) = lr · γ^t (PyTorch's ExponentialLR), γ ∈ (0, 1]: a decay, so it never overflows."""
     lr = number("exponential_decay: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
-    gamma = number("exponential_decay: gamma", gamma, 0.0, math.inf, lo_open=True, hi_open=True)
+    gamma = number("exponential_decay: gamma", gamma, 0.0, 1.0, lo_open=True)  # a decay: 0 < γ ≤ 1
     return Schedule(lambda t: lr * gamma ** t, "exponential_decay", lr=lr, gamma=gamma)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import random
@@ -36,7 +37,7 @@ pytestmark = needs_dot
 
 
 def shown(x: float) -> str:
-    """A number as the page's panel writes it (4 decimals, typeset minus)."""
+    """A number as the page's panel writes it (4 significant digits, typeset minus)."""
     return format_number(x).replace("-", "−")
 
 
@@ -77,9 +78,9 @@ def engine_grads(root: Value) -> list[float]:
 
 
 def test_formula_table_covers_every_op_with_one_derivative_per_operand():
-    assert set(FORMULAS) == set(ops.UNARY) | set(ops.BINARY)
+    assert set(FORMULAS) >= set(ops.UNARY) | set(ops.BINARY)  # user primitives appear too
     for op, formula in FORMULAS.items():
-        assert len(formula.d) == (1 if op in ops.UNARY else 2), op
+        assert len(formula.d) == ops.PRIMITIVES[op].arity, op
 
 
 def test_formula_text():
@@ -184,7 +185,29 @@ def test_a_single_leaf_and_multiline_labels():
     two_lines = Value(1.0, label="first\nsecond")
     page = backprop_view(two_lines.exp()).html
     fields = re.findall(r'<text[^>]*class="(?:data|grad)"[^>]*>([^<]*)<', page)
-    assert fields == ["data 1.0000", "grad 2.7183", "data 2.7183", "grad 1.0000"]
+    assert fields == ["data 1.0", "grad 2.718", "data 2.718", "grad 1.0"]
+
+
+def test_uses_table_names_each_user_by_its_own_label():
+    # logistic_graph has a real node called p: the table must not call "the user" p as well
+    from autograd_core.examples import logistic_graph
+
+    view = backprop_view(logistic_graph())
+    u_step = next(s for s in view.steps if s.phase == "backward" and s.title.endswith("∂L/∂u"))
+    table = re.search(rf'<li id="s{u_step.index}".*?(<table class="uses">.*?</table>)', view.html).group(1)
+    cells = [html.unescape(c) for c in re.findall(r"<t[dh]>(.*?)</t[dh]>", table)]
+    assert cells[:4] == ["used by", "upstream", "local", "product"]
+    (use,) = u_step.uses
+    assert cells[4:] == ["p", f"∂L/∂p = {shown(use.upstream)}", f"∂p/∂u = {shown(use.local)}", shown(use.product)]
+
+
+def test_labels_keep_their_spaces():
+    leaf = Value(1.0, label="  σ b")
+    view = backprop_view(leaf.exp())
+    assert view.steps[1].title.endswith("the value of   σ b")
+    svg_names = [html.unescape(t).replace("\xa0", " ") for t in re.findall(r"<text[^>]*>([^<]*)</text>", view.html)]
+    assert "  σ b" in svg_names
+    assert "white-space: pre-wrap" in view.html  # the panel shows them too
 
 
 # ---- the page --------------------------------------------------------------------------------------

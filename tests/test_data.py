@@ -100,3 +100,13 @@ def test_batches_bad_input():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="batch_size"):
             list(batches(np.zeros((5, 2)), np.zeros(5), bad))
+
+
+def test_batches_refuse_dicts_sets_and_scalars():
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    with pytest.raises(TypeError, match="X must be an array or a list of rows, got a dict"):
+        list(batches({i: row for i, row in enumerate(X)}, y))
+    with pytest.raises(TypeError, match="y must be an array or a list of targets, got a set"):
+        list(batches(X, {0.0, 1.0}))
+    with pytest.raises(ValueError, match=r"shapes \(4, 2\) and \(\)"):
+        list(batches(X, 1.0))

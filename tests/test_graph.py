@@ -145,3 +145,43 @@ def test_dropped_graph_is_freed_by_reference_counting_alone() -> None:
         assert gc.collect() == 0  # and nothing was left for the cycle collector
     finally:
         gc.enable()
+
+
+def test_walks_and_backward_from_many_threads_give_the_sequential_results() -> None:
+    """8 threads × 200 walks over graphs that share parameters: topological orders, drawings, pure
+    gradients and accumulated leaf grads all equal what the same work gives sequentially."""
+    import threading
+
+    from autograd_core import draw_dot, gradients
+
+    params = [Value(float(i % 5 - 2), label=f"p{i}") for i in range(12)]  # small integers: sums are exact
+
+    def graph(k: int) -> Value:
+        h = dot(params[:6], params[6:], params[k % 12], activation="relu")
+        return h * params[(k + 1) % 12] + params[(k + 3) % 12] * params[(k + 5) % 12] * 2
+
+    def work(k: int) -> tuple:
+        g = graph(k)
+        order = topological_order(g)
+        grads = tuple(x.data for x in gradients(g, params))
+        g.backward()
+        return len(order), len({id(n) for n in order}), grads, draw_dot(g).source.count("->")
+
+    expected = [work(k) for k in range(8 * 200)]
+    sequential = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    results: list = [None] * (8 * 200)
+
+    def run(t: int) -> None:
+        for j in range(200):
+            k = t * 200 + j
+            results[k] = work(k)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == expected
+    assert [p.grad for p in params] == sequential

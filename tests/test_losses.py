@@ -194,3 +194,48 @@ def test_hinge_plus_l2_is_micrograds_demo_loss():
     assert loss.data == pytest.approx(ref.data, rel=1e-12)
     np.testing.assert_allclose([p.grad for p in ours.parameters()], [p.grad for p in theirs.parameters()],
                                rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 1.5, -1, 3, "1", None, [1]])
+def test_softmax_targets_that_are_not_class_indices(bad):
+    """Issue 10 item 12: nan / inf used to raise a bare 'cannot convert float NaN to integer' or
+    OverflowError; now every bad target is a ValueError naming its index."""
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: targets must be a class index in 0..2; "
+                                         r"targets\[1\] = "):
+        softmax_cross_entropy([vals([1.0, 2.0, 3.0])] * 2, [0, bad])
+
+
+@pytest.mark.parametrize("loss, good, bad, match", [
+    (binary_cross_entropy, 1.0, float("nan"), r"targets\[2\] = nan"),
+    (binary_cross_entropy, 1.0, [1.0], r"targets\[2\] = \[1.0\]"),
+    (hinge, 1.0, float("nan"), r"targets\[2\] = nan"),
+    (hinge, 1.0, "1", r"targets\[2\] = '1'"),
+])
+def test_label_checks_name_the_first_bad_target(loss, good, bad, match):
+    with pytest.raises(ValueError, match=match + r" \(2 bad targets in all\)"):
+        loss(vals([0.5] * 4), [good, good, bad, bad])
+
+
+@pytest.mark.parametrize("targets", [{0: 1.0, 1: 2.0}, {1.0, 2.0}, "12"])
+def test_dict_set_or_string_targets_are_a_type_error(targets):
+    """A dict's keys used to be taken as the targets."""
+    for loss in (mse, binary_cross_entropy, hinge):
+        with pytest.raises(TypeError, match=f"targets must be a list, tuple or array .* got a {type(targets).__name__}"):
+            loss(vals([1.0, 2.0]), targets)
+    with pytest.raises(TypeError, match="outputs must be a list"):
+        mse({Value(1.0): 1}, [1.0])
+
+
+def test_a_number_or_0d_array_target_is_a_batch_of_one():
+    for t in (2.0, np.float64(2.0), np.array(2.0), 2):
+        assert mse(Value(1.0), t).data == 1.0
+    with pytest.raises(ValueError, match="2 outputs but 1 targets"):
+        mse(vals([1.0, 2.0]), np.array(2.0))
+
+
+def test_softmax_with_an_infinite_logit_gives_a_non_finite_loss_not_an_error():
+    """NaN policy: an inf logit makes the loss inf (or nan), it does not raise log's domain error
+    (the max-shift would compute inf − inf = nan inside the log)."""
+    assert softmax_cross_entropy([vals([float("inf"), 0.0])], [1]).data == float("inf")
+    assert math.isnan(softmax_cross_entropy([vals([float("inf"), 0.0])], [0]).data)
+    assert softmax_cross_entropy([vals([float("-inf"), 0.0])], [1]).data == 0.0

@@ -179,3 +179,37 @@ def test_load_state_dict_from_other_architecture():
         MLP(2, [3, 1]).load_state_dict(MLP(2, [4, 1]).state_dict())
     with pytest.raises(TypeError, match="mapping"):
         MLP(2, [1]).load_state_dict([1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("x", [{"a": 1.0, "b": 2.0}, {1.0, 2.0}, frozenset({1.0, 2.0}), "ab"])
+def test_dict_or_set_input_is_a_type_error(x):
+    """Issue 10 item 12: a dict's keys (or a set's arbitrary order) used to be taken as the inputs."""
+    for model in (MLP(2, [3, 1], rng=0), Layer(2, 3, rng=0), Neuron(2, rng=0)):
+        with pytest.raises(TypeError, match=f"got a {type(x).__name__}"):
+            model(x)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (float("nan"), "is nan: parameters must be finite"),
+    (float("-inf"), "is -inf: parameters must be finite"),
+    (np.float64("inf"), "is inf: parameters must be finite"),
+    (10**400, "does not fit a float"),
+    (10**5000, "does not fit a float"),
+], ids=["nan", "-inf", "numpy-inf", "400-digit-int", "5000-digit-int"])
+def test_load_state_dict_rejects_non_finite_values_like_load(bad, match):
+    m = MLP(2, [3, 1], rng=0)
+    before = m.state_dict()
+    state = {k: v + 1.0 for k, v in before.items()}
+    state["layers.1.neurons.0.b"] = bad
+    with pytest.raises(ValueError, match=r"state_dict\['layers.1.neurons.0.b'\] " + match):
+        m.load_state_dict(state)
+    assert m.state_dict() == before
+
+
+def test_a_one_unit_hidden_layer_works():
+    """Found by the fit property test: MLP(1, [1, 1]) failed (the hidden layer returned a bare Value)."""
+    m = MLP(1, [1, 1], rng=0)
+    (w1,), b1 = m.layers[0].neurons[0].w, m.layers[0].neurons[0].b
+    (w2,), b2 = m.layers[1].neurons[0].w, m.layers[1].neurons[0].b
+    w1.data, w2.data = 0.5, -2.0
+    assert m([3.0]).data == -2.0 * max(0.0, 0.5 * 3.0 + b1.data) + b2.data

@@ -1,6 +1,7 @@
 """nn.optim: update rules by hand, against torch.optim in float64, and on f(x) = 3x² − 3x + 4."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -221,3 +222,36 @@ def test_schedule_returning_garbage_is_reported():
     with pytest.raises(ValueError, match="schedule returned nan at step 0"):
         opt.step()
     assert p.data == 0.0
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: SGD([Value(0.0)], lr=float("inf")), "lr"),
+    (lambda: SGD([Value(0.0)], lr=0.1, momentum=float("inf")), "momentum"),
+    (lambda: SGD([Value(0.0)], lr=0.1, weight_decay=float("inf")), "weight_decay"),
+    (lambda: Adam([Value(0.0)], lr=float("nan")), "lr"),
+    (lambda: Adam([Value(0.0)], eps=float("inf")), "eps"),
+    (lambda: RMSProp([Value(0.0)], momentum=float("inf")), "momentum"),
+    (lambda: SGD([Value(0.0)], lr=True), "lr"),
+])
+def test_non_finite_hyperparameters_are_rejected(call, match):
+    """Issue 10 item 11: lr=inf and momentum=inf used to be accepted (every update then inf or nan)."""
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("bad", [True, False, float("inf"), float("nan"), -0.1, "0.1", None, np.float64("inf")])
+def test_schedule_returning_a_non_number_is_rejected_before_any_change(bad):
+    p = Value(1.0)
+    p.grad = 1.0
+    opt = SGD([p], lr=lambda step: bad)
+    with pytest.raises(ValueError, match=f"the lr schedule returned {re.escape(repr(bad))} at step 0"):
+        opt.step()
+    assert p.data == 1.0 and opt.steps == 0
+
+
+@pytest.mark.parametrize("lr", [np.float32(0.1), np.float64(0.1), 0.1, 1, np.int64(1)])
+def test_schedule_returning_a_numpy_number_is_accepted(lr):
+    p = Value(1.0)
+    p.grad = 1.0
+    SGD([p], lr=lambda step: lr).step()
+    assert p.data == 1.0 - float(lr)

@@ -74,3 +74,20 @@ def test_bad_arguments(make, match):
 def test_bad_step(step):
     with pytest.raises(ValueError, match="step must be an int >= 0"):
         constant(0.1)(step)
+
+
+@pytest.mark.parametrize("make", [
+    lambda g: exponential_decay(0.1, g),
+    lambda g: step_decay(0.1, 10, gamma=g),
+])
+@pytest.mark.parametrize("gamma", [1.1, 2.0, float("inf"), 0.0, -0.5, float("nan")])
+def test_decay_gamma_must_lie_in_0_1(make, gamma):
+    """Issue 10 item 11: gamma > 1 used to grow the lr until a bare OverflowError ~1,100 steps later."""
+    with pytest.raises(ValueError, match=r"gamma must be a number in \(0.0, 1.0\]"):
+        make(gamma)
+
+
+def test_decay_gamma_one_is_constant_and_long_runs_stay_finite():
+    assert exponential_decay(0.1, 1.0)(10**6) == 0.1
+    assert step_decay(0.1, 3, gamma=1.0)(10**6) == 0.1
+    assert exponential_decay(0.1, 0.5)(10**5) == 0.0  # underflows to 0, never an error

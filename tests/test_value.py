@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
 
-from autograd_core import Constant, DomainError, Value
+from autograd_core import Constant, DomainError, Value, dot, topological_order
 
 
 def test_construction_stores_a_float() -> None:
@@ -131,3 +133,83 @@ def test_failed_op_leaves_every_grad_untouched() -> None:
     assert [(n, n.grad) for n in (a, b, y)] == before
     y.backward()  # the graph still works and accumulates as before
     assert a.grad == 8.0
+
+
+# ---- numbers that do not fit, numpy scalars, comparisons (hardening) ---------------------------------
+
+
+@pytest.mark.parametrize("big", [10**400, -(10**5000), np.longdouble("1e400")], ids=["1e400", "-1e5000", "longdouble"])
+def test_numbers_too_large_for_a_float_raise_a_clear_overflow_error(big: object) -> None:
+    with pytest.raises(OverflowError, match="too large for a float"):
+        Value(big)
+    with pytest.raises(OverflowError, match="too large for a float"):
+        Value(1.0) * big
+
+
+def test_bools_and_numpy_bools_are_numbers() -> None:
+    assert Value(np.bool_(True)).data == 1.0 and Value(False).data == 0.0
+    assert (Value(2.0) * np.bool_(True)).data == 2.0
+
+
+def test_comparisons_with_numpy_scalars_return_plain_bools() -> None:
+    v = Value(1.0)
+    for result in (v < np.float64(2), v >= np.float32(0.5), np.float64(2) > v, np.int64(0) <= v):
+        assert type(result) is bool and result is True
+
+
+def test_dot_of_nothing_is_a_float_zero() -> None:
+    d = dot([], [])
+    assert isinstance(d, Value) and type(d.data) is float and d.data == 0.0
+
+
+def test_backward_validates_its_seed_before_changing_anything() -> None:
+    a = Value(2.0)
+    y = a * a
+    y.backward()
+    before = (a.grad, y.grad)
+    with pytest.raises(TypeError, match="grad must be a real number.*str"):
+        y.backward(grad="x")
+    assert (a.grad, y.grad) == before
+    y.backward(grad=np.float64(0.5))
+    assert a.grad == 4.0 + 2.0
+
+
+# ---- copying and pickling ------------------------------------------------------------------------------
+
+
+def _deep_chain(depth: int) -> tuple[Value, Value]:
+    x, w = Value(0.5, label="x"), Value(1.5, label="w")
+    z = x
+    for i in range(depth):
+        z = (z * w + 1e-6) if i % 2 else z.tanh()
+    z.label = "z"
+    return x, z
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_deep_graphs_copy_and_pickle_iteratively_and_round_trip_exactly(how: str) -> None:
+    x, z = _deep_chain(100_000)
+    z.backward()
+    copy_ = copy.deepcopy(z) if how == "deepcopy" else pickle.loads(pickle.dumps(z))
+    old, new = topological_order(z), topological_order(copy_)
+    assert len(old) == len(new)
+    for a, b in zip(old, new):
+        assert (type(a), a._op, a.data, a.grad, a.label, a._dx, a._dy) == (
+            type(b), b._op, b.data, b.grad, b.label, b._dx, b._dy
+        )
+        assert a is not b
+    x2 = next(n for n in new if n.label == "x")
+    x2.grad = 0.0
+    copy_.backward()  # gradients still computable on the copy, equal to the original's
+    x.grad = 0.0
+    z.backward()
+    assert x2.grad == x.grad
+
+
+def test_pickle_keeps_shared_leaves_one_object_and_fused_dots_whole() -> None:
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    items = [a, b, a * b, dot([a, b], [b, a], 0.5, activation="tanh"), Constant(3.0)]
+    back = pickle.loads(pickle.dumps(items))
+    assert back[2]._x is back[0] and back[2]._y is back[1]
+    assert back[3]._op == "tanh∘dot" and back[3]._prev[0] is back[0]
+    assert back[3].data == items[3].data and type(back[4]) is Constant
