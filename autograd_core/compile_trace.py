@@ -130,10 +130,13 @@ def trace(order: list[Value], roots: Sequence[Value], inputs: tuple[Value, ...])
     rank = {node: i for i, node in enumerate(order)}
 
     def add(op: str, args: tuple[int, ...], r: int, value: Any = None, data: float = 0.0) -> int:
-        kids = [nodes[a] for a in args]
-        level = 1 + max(k.level for k in kids) if kids else 0
-        batch = any(k.batch for k in kids) or op == "input"
-        grad = any(k.grad for k in kids) or op == "param"
+        level, batch, grad = 0, op == "input", op == "param"
+        for a in args:  # a plain loop: this runs once per operand of every node
+            kid = nodes[a]
+            if kid.level >= level:
+                level = kid.level + 1
+            batch = batch or kid.batch
+            grad = grad or kid.grad
         nodes.append(Node(op, args, batch, grad, level, r, value, data))
         return len(nodes) - 1
 
@@ -217,10 +220,11 @@ def schedule(nodes: list[Node], outs: list[int], n_in: int) -> tuple[list[Instru
         if n.op == "input":
             row[i] = n.value
     # parameters in reading order: the dot layers' weights row by row and biases first (each a slice)
+    reads = [_operand_rows(nodes, block) for block in blocks]
     for dots_first in (True, False):
-        for block in blocks:
+        for block, operands in zip(blocks, reads):
             if (nodes[block[0]].op == "dot") == dots_first:
-                for operand in _operand_rows(nodes, block):
+                for operand in operands:
                     for i in operand:
                         if nodes[i].op == "param":
                             place(i, "s")
@@ -229,10 +233,9 @@ def schedule(nodes: list[Node], outs: list[int], n_in: int) -> tuple[list[Instru
             if n.op == kind:
                 place(i, "s")
     program = []
-    for block in blocks:
+    for block, operand_ids in zip(blocks, reads):
         first = nodes[block[0]]
         space = "v" if first.batch else "s"
-        operand_ids = _operand_rows(nodes, block)
         operands = [[row[i] for i in operand] for operand in operand_ids]
         grads = tuple(any(nodes[i].grad for i in operand) for operand in operand_ids)
         for i in block:

@@ -8,6 +8,7 @@ loop costs.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -111,7 +112,7 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
                 history.step_loss.append(value)
                 total += value * len(yb)
                 if correct is not None:
-                    right += correct(outputs, yb)
+                    right += correct(outputs, yb if program is None else y if full else y[idx])
             history.loss.append(value if full else total / len(rows))  # full batch: exactly its loss
             if correct is not None:
                 history.accuracy.append(right / len(rows))
@@ -161,6 +162,7 @@ class CompiledLoss:
         self.n_losses = len(losses)
         self.trainer = CompiledTrainer(program, optimizer)
         self._batch: tuple[Any, np.ndarray] = (None, np.empty(0))  # (X of the last batch, its input block)
+        self._seeds: dict[int, np.ndarray] = {}
         # the program is the mean of per-sample losses: check that this is what `loss` computes
         few = min(len(y), 3)
         eager = loss([model(row) for row in X[:few].tolist()], y[:few].tolist()).data
@@ -187,8 +189,15 @@ class CompiledLoss:
         rows = self.trainer.evaluate(self._batch[1])
         scores = [r[0] for r in rows[self.n_losses :]]
         if self.classes is None:
-            return np.broadcast_to(rows[0][0], len(yb)), scores
+            return rows[0][0], scores  # (B,), or (1,) for a loss that does not depend on the inputs
         return np.concatenate(rows[: self.n_losses])[yb.astype(np.intp), np.arange(len(yb))], scores
+
+    def _seed(self, n: int) -> np.ndarray:
+        """∂(mean loss)/∂(each sample's loss) = 1/n, made once per batch size."""
+        seed = self._seeds.get(n)
+        if seed is None:
+            seed = self._seeds[n] = np.full(n, 1.0 / n)
+        return seed
 
     def run(self, Xb: np.ndarray, yb: np.ndarray, plan: FitPlan, epoch: int, history: Any) -> tuple[float, np.ndarray]:
         """One training step on a batch: forward, backward and the optimizer's array step between the same
@@ -199,20 +208,23 @@ class CompiledLoss:
         with overflow_is_divergence(plan, epoch, history):
             losses, scores = self._losses(Xb, yb)
             if self.classes is None:
-                trainer.backward({0: np.full(n, 1.0 / n)})
+                trainer.backward({0: self._seed(n)})
             else:
                 labels = yb.astype(np.intp)
                 trainer.backward({c: (labels == c) / n for c in range(self.n_losses)})
         value = float(losses.mean())
         order = trainer.optimizer_rows  # the optimizer's parameter order, as plan.params
-        check_step(plan, value, trainer.grad[order], epoch, history)
+        # a finite sum means every entry is finite: the full checks (which name the culprit) run only if not
+        if not (math.isfinite(value) and math.isfinite(trainer.grad.sum())):
+            check_step(plan, value, trainer.grad[order], epoch, history)
         before = trainer.theta.copy()
         trainer.apply()
-        try:
-            check_update(plan, trainer.theta[order], epoch, history)
-        except DivergenceError:
-            trainer.theta[:] = before
-            raise
+        if not math.isfinite(trainer.theta.sum()):
+            try:
+                check_update(plan, trainer.theta[order], epoch, history)
+            except DivergenceError:
+                trainer.theta[:] = before
+                raise
         return value, scores[0] if len(scores) == 1 else np.stack(scores, axis=1)
 
 
