@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from .compile_codegen import Namespace, backward_source, forward_source
-from .gcscope import frozen_heap
 from .compile_trace import Instruction, Ref, schedule, trace
+from .gcscope import frozen_heap
 from .graph import topological_order
 from .primitive import PRIMITIVES, chain_array
 from .value import Value
@@ -46,7 +46,7 @@ __all__ = ["compile", "Compiled", "Instruction", "Ref"]
 _data = attrgetter("data")
 
 
-def numpy_rule(op: str) -> Callable[..., Sequence[Any]]:
+def numpy_rule(op: str) -> Callable[..., Any]:
     """Primitive `op`'s one rule over numpy blocks (`Primitive.arrays`): (operands) -> [out, ∂out/∂operand…],
     samples with special values given exactly the eager answer, domain errors naming the first bad sample.
     The ONE place the compiler reads the primitives."""
@@ -75,9 +75,7 @@ def compile(output: Value | Sequence[Value], inputs: Iterable[Value]) -> Compile
     """
     outputs = [output] if isinstance(output, Value) else list(output) if isinstance(output, (list, tuple)) else None
     if not outputs or not all(isinstance(o, Value) for o in outputs):
-        raise TypeError(
-            f"compile: output must be a Value or a non-empty list of Values, got {type(output).__name__}"
-        )
+        raise TypeError(f"compile: output must be a Value or a non-empty list of Values, got {type(output).__name__}")
     inputs = tuple(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
@@ -162,7 +160,9 @@ class Compiled:
             s[:n_p, 0] = list(map(_data, self.parameters))
         else:
             if np.shape(theta) != (n_p,):
-                raise ValueError(f"forward: theta must have shape ({n_p},) (one value per parameter), got {np.shape(theta)}")
+                raise ValueError(
+                    f"forward: theta must have shape ({n_p},) (one value per parameter), got {np.shape(theta)}"
+                )
             s[:n_p, 0] = theta
         self._tape = None
         with np.errstate(all="ignore"):  # the rules check special values themselves; numpy stays quiet
@@ -285,5 +285,3 @@ class Compiled:
             f"<Compiled: {len(self.inputs)} inputs, {len(self.parameters)} parameters, "
             f"{self.n_instructions} instructions from {self.n_nodes} nodes>"
         )
-
-

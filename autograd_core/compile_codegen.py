@@ -27,7 +27,7 @@ from .compile_trace import ALL, Instruction, Ref
 __all__ = ["Namespace", "forward_source", "backward_source", "constant_locals"]
 
 
-class Namespace(dict):  # type: ignore[type-arg]
+class Namespace(dict[str, Any]):
     """The globals of the generated functions: numpy, the helpers, index arrays and constants by name."""
 
     def bind(self, value: Any, prefix: str) -> str:
@@ -58,15 +58,16 @@ def constant_locals(ins: Instruction, rule: Callable[..., tuple[Any, ...]]) -> l
     try:
         with np.errstate(all="ignore"):
             result = rule(*(np.array([[d]]) for d in ins.probe))
-    except Exception:  # noqa: BLE001 - a failing probe only means: no constant folding
+    except Exception:
         return [None] * n
     if len(result) != n + 1:
         return [None] * n
     return [float(d) if np.ndim(d) == 0 else None for d in result[1:]]
 
 
-def forward_source(program: list[Instruction], outs: list[Ref], ns: Namespace,
-                   rule: Callable[[str], Callable[..., tuple[Any, ...]]]) -> tuple[str, list[list[float | None]]]:
+def forward_source(
+    program: list[Instruction], outs: list[Ref], ns: Namespace, rule: Callable[[str], Callable[..., tuple[Any, ...]]]
+) -> tuple[str, list[list[float | None]]]:
     """The source of `forward(x, s) -> (output rows, tape)`, and each instruction's constant locals."""
     last_read: dict[int, int] = {}
     for k, ins in enumerate(program):
@@ -85,18 +86,22 @@ def forward_source(program: list[Instruction], outs: list[Ref], ns: Namespace,
         out = f"v{k + 1}"
         consts.append([None] * len(ins.args))
         if ins.op in ("dot", "sdot"):  # W @ X, or for sdot the row sums of W * X (both from s)
-            m, n = ins.shape  # type: ignore[misc]
+            assert ins.shape is not None  # dot instructions always carry their (m, k) layout
+            m, n = ins.shape
             if ins.op == "dot":
-                (x, w, *b), x_grad, w_grad = ins.args, ins.needs_grad[0], ins.needs_grad[1]
+                (x, w, *bias), x_grad, w_grad = ins.args, ins.needs_grad[0], ins.needs_grad[1]
                 x_expr, product = _fetch(ns, x), f"w{k} @ x{k}"
             else:
-                (w, x, *b), w_grad, x_grad = ins.args, ins.needs_grad[0], ins.needs_grad[1]
-                x_expr, product = f"sf[{_rows(ns, x.index)}].reshape({m}, {n})", f"(w{k} * x{k}).sum(axis=1, keepdims=True)"
+                (w, x, *bias), w_grad, x_grad = ins.args, ins.needs_grad[0], ins.needs_grad[1]
+                x_expr, product = (
+                    f"sf[{_rows(ns, x.index)}].reshape({m}, {n})",
+                    f"(w{k} * x{k}).sum(axis=1, keepdims=True)",
+                )
             lines.append(f"    x{k} = {x_expr}")
             lines.append(f"    w{k} = sf[{_rows(ns, w.index)}].reshape({m}, {n})")
             lines.append(f"    {out} = {product}")
-            if b:  # added in place: the product is a fresh array
-                lines.append(f"    {out} += {_fetch(ns, b[0])}")
+            if bias:  # added in place: the product is a fresh array
+                lines.append(f"    {out} += {_fetch(ns, bias[0])}")
             tape += [f"w{k}"] * x_grad + [f"x{k}"] * w_grad  # ∂/∂X needs W, ∂/∂W needs X
         else:
             f = ns.bind(rule(ins.op), "F")
@@ -118,7 +123,8 @@ class _Backward:
     """Writes the reverse sweep line by line, tracking which gradient blocks exist and which it owns."""
 
     def __init__(self, program: list[Instruction], ns: Namespace, n_in: int) -> None:
-        self.ns, self.lines = ns, []
+        self.ns = ns
+        self.lines: list[str] = []
         self.state: dict[int, str] = {}  # block -> "alias" (may share memory) | "own" (safe to add into)
         self.s_rows: set[int] = set()  # rows of s that received a gradient
         self.size = {0: n_in} | {k + 1: len(ins.out) for k, ins in enumerate(program) if ins.out.space == "v"}
@@ -171,8 +177,14 @@ class _Backward:
         return any(r in self.s_rows for r in rows)
 
 
-def backward_source(program: list[Instruction], outs: list[Ref], seeded: tuple[bool, ...], ns: Namespace,
-                    consts: list[list[float | None]], n_in: int) -> str:
+def backward_source(
+    program: list[Instruction],
+    outs: list[Ref],
+    seeded: tuple[bool, ...],
+    ns: Namespace,
+    consts: list[list[float | None]],
+    n_in: int,
+) -> str:
     """The source of `backward(tape, seeds, gs, B)`: adds ∂L/∂(s row) into gs for L = Σᵢ seeds[i] ⊙ output i
     (over the outputs marked in `seeded`)."""
     bw = _Backward(program, ns, n_in)

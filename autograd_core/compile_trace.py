@@ -11,7 +11,7 @@ of neurons) into one matrix product W @ X. A `dot` of per-batch operands only (a
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,8 +112,9 @@ class Node:
 
     __slots__ = ("op", "args", "batch", "grad", "level", "rank", "value", "data")
 
-    def __init__(self, op: str, args: tuple[int, ...], batch: bool, grad: bool, level: int, rank: int,
-                 value: Any, data: float) -> None:
+    def __init__(
+        self, op: str, args: tuple[int, ...], batch: bool, grad: bool, level: int, rank: int, value: Any, data: float
+    ) -> None:
         self.op, self.args, self.batch, self.grad, self.level = op, args, batch, grad, level
         self.rank, self.value, self.data = rank, value, data
 
@@ -160,8 +161,8 @@ def trace(order: list[Value], roots: Sequence[Value], inputs: tuple[Value, ...])
     return nodes, [ids[r] for r in roots]
 
 
-def _trace_dot(node: Value, ids: dict[Value, int], nodes: list[Node], add: Any, r: int) -> int:
-    children = [ids[c] for c in node._x]
+def _trace_dot(node: Value, ids: dict[Value, int], nodes: list[Node], add: Callable[..., int], r: int) -> int:
+    children = [ids[c] for c in node._prev]
     k = len(children) // 2
     ws, xs, bias = children[:k], children[k : 2 * k], children[2 * k :]
     batch = [nodes[c].batch for c in children]
@@ -177,13 +178,13 @@ def _trace_dot(node: Value, ids: dict[Value, int], nodes: list[Node], add: Any, 
     if k and all(batch[:k]) and not any(batch[k:]):  # w·x = x·w: the per-batch side becomes W
         return add("dot", (*xs, *ws, *bias), r, data=z)
     # mixed kinds: Σ wᵢxᵢ + b, summed left to right as ops.dot does
-    acc = add("const", (), r, 0.0) if not k else None
-    for w, x in zip(ws, xs):
+    acc = add("const", (), r, 0.0) if not k else add("*", (ws[0], xs[0]), r, data=nodes[ws[0]].data * nodes[xs[0]].data)
+    for w, x in zip(ws[1:], xs[1:]):
         term = add("*", (w, x), r, data=nodes[w].data * nodes[x].data)
-        acc = term if acc is None else add("+", (acc, term), r, data=nodes[acc].data + nodes[term].data)
+        acc = add("+", (acc, term), r, data=nodes[acc].data + nodes[term].data)
     if bias:
-        return add("+", (acc, bias[0]), r, data=nodes[acc].data + nodes[bias[0]].data)  # type: ignore[arg-type]
-    return acc  # type: ignore[return-value]
+        return add("+", (acc, bias[0]), r, data=nodes[acc].data + nodes[bias[0]].data)
+    return acc
 
 
 def schedule(nodes: list[Node], outs: list[int], n_in: int) -> tuple[list[Instruction], list[Ref], list[int]]:
@@ -232,7 +233,7 @@ def schedule(nodes: list[Node], outs: list[int], n_in: int) -> tuple[list[Instru
         for i, n in enumerate(nodes):
             if n.op == kind:
                 place(i, "s")
-    program = []
+    program: list[Instruction] = []
     for block, operand_ids in zip(blocks, reads):
         first = nodes[block[0]]
         space = "v" if first.batch else "s"

@@ -30,15 +30,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
-import argparse  # noqa: E402
-import importlib.util  # noqa: E402
-import random  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import importlib.util
+import random
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]  # this checkout's packages before any installed ones
@@ -240,7 +240,7 @@ def fit_vs_hand_loop(epochs: int = 100, repeats: int = 5) -> tuple[float, float]
     best_fit = best_hand = float("inf")
     for _ in range(repeats):
         model = demo_model()
-        loss = lambda o, t, m=model: nn.hinge(o, t) + ALPHA * nn.l2(m.parameters())  # noqa: E731
+        loss = lambda o, t, m=model: nn.hinge(o, t) + ALPHA * nn.l2(m.parameters())
         t = time.perf_counter()
         nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=lr_at), epochs=epochs, progress=False, compiled=True)
         best_fit = min(best_fit, time.perf_counter() - t)

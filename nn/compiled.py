@@ -43,7 +43,9 @@ class CompiledTrainer:
 
     def __init__(self, program: Compiled, optimizer: Optimizer) -> None:
         if not isinstance(program, Compiled):
-            raise TypeError(f"CompiledTrainer: program must be a Compiled (autograd_core.compile), got {type(program).__name__}")
+            raise TypeError(
+                f"CompiledTrainer: program must be a Compiled (autograd_core.compile), got {type(program).__name__}"
+            )
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CompiledTrainer: optimizer must be an nn optimizer, got {type(optimizer).__name__}")
         if type(optimizer)._rule is Optimizer._rule:
@@ -59,6 +61,7 @@ class CompiledTrainer:
         self._rows = None if np.array_equal(rows, np.arange(len(self._values))) else rows
         self._opt_params = [self._values[i] for i in (rows if self._rows is not None else range(len(self._values)))]
         self._n = len(program.parameters)
+        self._no_seed = np.zeros((1, 1))  # stands for an output L does not depend on (never read)
         self.reload()
 
     def reload(self) -> None:
@@ -90,8 +93,8 @@ class CompiledTrainer:
             seeds = [np.full((1, batch), 1.0 / batch)] * k
             seeded = (True,) * k
         elif isinstance(grad, dict):
-            seeds = [np.reshape(grad[i], (1, batch)) if i in grad else None for i in range(k)]
-            seeded = tuple(seed is not None for seed in seeds)
+            seeded = tuple(i in grad for i in range(k))
+            seeds = [np.reshape(grad[i], (1, batch)) if i in grad else self._no_seed for i in range(k)]
         else:
             grad = np.asarray(grad, dtype=np.float64).reshape(batch, k)
             seeds = [grad[None, :, i] for i in range(k)]
@@ -127,7 +130,7 @@ class CompiledTrainer:
 
     def values(self) -> np.ndarray:
         """The current parameter values, in `program.parameters` order (a copy)."""
-        return self.theta[: self._n].copy()
+        return np.array(self.theta[: self._n])
 
     def sync(self) -> None:
         """Write the arrays back: every parameter's `.data`, its `.grad` (the last step's gradient) and the
@@ -143,8 +146,10 @@ class CompiledTrainer:
         self.sync()
 
     def __repr__(self) -> str:
-        return (f"<CompiledTrainer: {type(self.optimizer).__name__} on {len(self._values)} parameters, "
-                f"{self.optimizer.steps} steps taken>")
+        return (
+            f"<CompiledTrainer: {type(self.optimizer).__name__} on {len(self._values)} parameters, "
+            f"{self.optimizer.steps} steps taken>"
+        )
 
 
 def labels_as_classes(y: np.ndarray, k: int) -> np.ndarray | None:

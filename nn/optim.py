@@ -113,7 +113,7 @@ class Optimizer:
                 f"{type(self).__name__}: {len(rows) - len(have)} of {len(rows)} parameters have no optimizer "
                 "state yet while the others do; step them all once eagerly, or use a fresh optimizer"
             )
-        return {key: np.array([r[key] for r in rows]) for key in have[0]}
+        return {key: np.array([r[key] for r in have]) for key in have[0]}  # have == rows here
 
     def store_array_state(self, params: Sequence[Value], state: dict[str, Any]) -> None:
         """Write array state (from `array_state`, after `array_step`s) back into `self.state`."""

@@ -22,8 +22,20 @@ from autograd_core.gcscope import frozen_heap
 from .compiled import CompiledTrainer, labels_as_classes
 from .data import Seed, batches
 from .optim import Optimizer
-from .validation import (DivergenceError, FitPlan, accuracy_rule, check_array, check_fit, check_step, check_update,
-                         decide, guarded_step, loss_result, overflow_is_divergence, resolve_outputs)
+from .validation import (
+    DivergenceError,
+    FitPlan,
+    accuracy_rule,
+    check_array,
+    check_fit,
+    check_step,
+    check_update,
+    decide,
+    guarded_step,
+    loss_result,
+    overflow_is_divergence,
+    resolve_outputs,
+)
 
 __all__ = ["History", "fit", "predict", "batch_loss", "classifier", "CompiledLoss", "DivergenceError"]
 
