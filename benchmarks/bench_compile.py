@@ -4,8 +4,9 @@ Run with `python benchmarks/bench_compile.py` (`--quick` for fewer repeats). One
 PyTorch, XLA), float64 everywhere, GC enabled. The step is micrograd's demo: moons, MLP(2,[16,16,1]),
 max-margin loss + 1e-4·L2, SGD with its learning-rate decay (lr = 1 − 0.9·k/100, k mod 100 here so long
 runs stay positive). Every engine starts from the same weights and does forward, loss, backward and
-the update per step. Times are process CPU time. Engines take turns in rounds (a load burst on the shared machine hits all of
-them); ratios are of medians over all rounds. PyTorch and JAX are measured only when installed.
+the update per step. Times are process CPU time. Engines take turns in rounds (a load burst on the
+shared machine hits all of them); ratios are of medians over all rounds. PyTorch and JAX are measured
+only when installed.
 
   ours compiled     `nn.CompiledTrainer` on the compiled per-sample loss (L2 inside the program, one
                     instruction), parameters kept in arrays, SGD's array form
