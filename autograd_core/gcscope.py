@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -44,18 +45,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 _state = {"depth": 0, "inside": 0.0, "last_full": 0.05, "others_freeze": False}
 
 
+_lock = threading.Lock()  # scopes opened from several threads share one process-wide freeze
+
+
 def _enter() -> float | None:
     """Freeze the heap if this is the outermost scope and it is ours to do; the entry time if so."""
     s = _state
-    s["depth"] += 1
-    if s["depth"] > 1 or not ENABLED or s["others_freeze"] or not gc.isenabled():
-        return None
-    if gc.get_freeze_count():  # O(1) when nothing is frozen; someone else uses gc.freeze: step aside
-        s["others_freeze"] = True
-        return None
-    gc.freeze()
-    gc.callbacks.append(_refreeze)
-    return time.perf_counter()
+    with _lock:
+        s["depth"] += 1
+        if s["depth"] > 1 or not ENABLED or s["others_freeze"] or not gc.isenabled():
+            return None
+        if gc.get_freeze_count():  # O(1) when nothing is frozen; someone else uses gc.freeze: step aside
+            s["others_freeze"] = True
+            return None
+        gc.freeze()
+        gc.callbacks.append(_refreeze)
+        return time.perf_counter()
 
 
 def _refreeze(phase: str, info: dict[str, int]) -> None:
@@ -69,16 +74,19 @@ def _refreeze(phase: str, info: dict[str, int]) -> None:
 
 def _exit(started: float | None) -> None:
     s = _state
-    s["depth"] -= 1
-    if started is None:
-        return
-    gc.callbacks.remove(_refreeze)
-    gc.unfreeze()
-    s["inside"] += time.perf_counter() - started
-    if s["inside"] > PACE * s["last_full"]:  # stand in for the full collections the scopes held off
-        t = time.perf_counter()
-        gc.collect()
-        s["last_full"], s["inside"] = max(time.perf_counter() - t, 1e-3), 0.0
+    with _lock:
+        s["depth"] -= 1
+        if started is None:
+            return
+        gc.callbacks.remove(_refreeze)
+        gc.unfreeze()
+        s["inside"] += time.perf_counter() - started
+        if s["inside"] <= PACE * s["last_full"]:
+            return
+        s["inside"] = 0.0
+    t = time.perf_counter()  # stand in for the full collections the scopes held off
+    gc.collect()
+    s["last_full"] = max(time.perf_counter() - t, 1e-3)
 
 
 class frozen_heap:

@@ -203,7 +203,7 @@ def test_generated_source_is_readable_python() -> None:
 # ---- fit(compiled=True) ----------------------------------------------------------------------------
 
 
-def two_fits(make_model, X, y, loss, make_opt, **kw) -> tuple:  # noqa: ANN001
+def two_fits(make_model, X, y, loss, make_opt, **kw) -> tuple:
     results = []
     for compiled in (False, True):
         model = make_model()
@@ -217,7 +217,7 @@ def two_fits(make_model, X, y, loss, make_opt, **kw) -> tuple:  # noqa: ANN001
 @pytest.mark.parametrize("batch_size", [None, 64])
 def test_softmax_mlp_on_spirals_trains_compiled_to_the_eager_weights(opt: str, batch_size: int | None) -> None:
     X, y = nn.make_spirals(150, seed=0)
-    loss = lambda m: lambda o, t: nn.softmax_cross_entropy(o, t) + 1e-4 * nn.l2(m.parameters())  # noqa: E731
+    loss = lambda m: lambda o, t: nn.softmax_cross_entropy(o, t) + 1e-4 * nn.l2(m.parameters())
     (eager, w_e, g_e), (comp, w_c, g_c) = two_fits(lambda: nn.MLP(2, [16, 16, 3], rng=0), X, y, loss,
                                                    OPTIMIZERS[opt], epochs=3, batch_size=batch_size)
     assert comp.step_loss == pytest.approx(eager.step_loss, rel=1e-9)
@@ -258,7 +258,7 @@ def test_values_are_written_back_when_training_stops_with_an_exception() -> None
 
 
 @pytest.mark.parametrize("loss, bad", [(nn.hinge, 0.0), (nn.binary_cross_entropy, 7.0), (nn.softmax_cross_entropy, 3)])
-def test_a_bad_target_anywhere_raises_the_eager_error_in_compiled_mode(loss, bad) -> None:  # noqa: ANN001
+def test_a_bad_target_anywhere_raises_the_eager_error_in_compiled_mode(loss, bad) -> None:
     X, y = nn.make_moons(20, seed=2)
     y = (2 * y - 1) if loss is nn.hinge else y.astype(float)
     y = np.array(y, dtype=float)
@@ -277,7 +277,7 @@ def test_folded_constant_partials_still_give_nan_where_the_output_is_nan() -> No
     """± 1 partials are folded into the code, but a NaN output makes its partials NaN, as eager mode does."""
     p, q = Value(0.5), Value(-1.5)
     x = Value(1.0)
-    f = lambda x: [p - x, -(q + x), (p * x).tanh() + q]  # noqa: E731
+    f = lambda x: [p - x, -(q + x), (p * x).tanh() + q]
     prog = compile(f(x), [x])
     column = [1.0, float("nan"), float("inf"), -2.0]
     prog.forward(column)
@@ -293,3 +293,19 @@ def test_folded_constant_partials_still_give_nan_where_the_output_is_nan() -> No
     p.grad = q.grad = 0.0
     prog.backward("sum")
     assert np.isfinite([p.grad, q.grad]).all()
+
+
+def test_array_arguments_of_forward_and_backward_are_checked() -> None:
+    p, x = Value(2.0), Value(0.0)
+    prog = compile([p * x, p + x], [x])
+    with pytest.raises(ValueError, match=r"theta must have shape \(1,\)"):
+        prog.forward([1.0], theta=np.zeros(2))
+    out = prog.forward([1.0, 3.0], theta=np.array([5.0]))
+    np.testing.assert_array_equal(out, [[5.0, 6.0], [15.0, 8.0]])  # theta used, not p.data
+    with pytest.raises(ValueError, match=r"grad must have the shape of forward's result \(2, 2\)"):
+        prog.backward(grad=np.ones(2))
+    with pytest.raises(ValueError, match="into must be a float64 array"):
+        prog.backward(into=np.zeros(3))
+    into = np.zeros(1)
+    prog.backward(grad=np.array([[1.0, 0.0], [0.0, 2.0]]), into=into)
+    assert into.tolist() == [1.0 + 2.0] and p.grad == 0.0  # ∂(1·x₀p + 2·(p + x₁))/∂p, .grad untouched

@@ -18,7 +18,7 @@ class Cycle:
 
 
 @pytest.fixture(autouse=True)
-def clean_state():  # noqa: ANN201
+def clean_state():
     saved = dict(gcscope._state)
     gc.unfreeze()
     yield
@@ -97,3 +97,21 @@ def test_model_calls_build_their_graph_inside_a_scope(monkeypatch: pytest.Monkey
                         or neuron_forward(self, x))
     model([0.5, -0.5])
     assert seen and all(seen)
+
+
+def test_scopes_from_many_threads_leave_nothing_frozen() -> None:
+    import threading
+
+    def work() -> None:
+        for _ in range(200):
+            with frozen_heap():
+                [Cycle() for _ in range(5)]
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert gcscope._state["depth"] == 0
+    assert gc.get_freeze_count() == 0
+    assert gcscope._refreeze not in gc.callbacks
