@@ -24,6 +24,12 @@ Two effects remain, both bounded:
 
 Used by `nn` models' `__call__`, `nn.fit` and `compile` (building graphs); `backward` allocates no
 tracked objects. Set `autograd_core.gcscope.ENABLED = False` to turn it off.
+
+A graph built by plain Value arithmetic outside any library call is not in a scope. For that case there is
+an opt-in, process-wide policy, `pace_builds()`: while the young generation is mostly graph nodes (a graph
+is being built), an automatic full collection is skipped unless PACE × the last full collection's duration
+has passed since it, so full collections take at most ~1/PACE of the time and cycles are still reclaimed
+every few seconds. It is off by default because it is not scoped; `pace_builds(False)` removes it.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["frozen_heap", "ENABLED", "PACE"]
+__all__ = ["frozen_heap", "pace_builds", "ENABLED", "PACE"]
 
 ENABLED = True
 PACE = 20.0  # time spent in scopes between two full collections, in units of one collection's duration
@@ -112,3 +118,39 @@ class frozen_heap:
                 _exit(started)
 
         return scoped  # type: ignore[return-value]
+
+
+_pacing = {"skipping": False, "started": 0.0, "last_end": 0.0, "last_duration": 0.05}
+
+
+def _pace(phase: str, info: dict[str, int]) -> None:
+    """The `pace_builds` callback: skip an automatic full collection during a build if one ran recently."""
+    if info["generation"] != 2 or _state["depth"]:  # inside a scope, frozen_heap decides
+        return
+    p = _pacing
+    if phase == "stop":
+        if p["skipping"]:
+            gc.unfreeze()
+            p["skipping"] = False
+        else:
+            p["last_end"] = now = time.perf_counter()
+            p["last_duration"] = max(now - p["started"], 1e-3)
+        return
+    p["started"] = now = time.perf_counter()
+    automatic = gc.get_count()[0] > gc.get_threshold()[0]
+    if automatic and now - p["last_end"] < PACE * p["last_duration"]:
+        from .value import Value
+
+        young = gc.get_objects(generation=0)
+        if 2 * sum(isinstance(o, Value) for o in young) > len(young):  # a graph is being built
+            gc.freeze()  # this collection then scans nothing; "stop" moves everything back
+            p["skipping"] = True
+
+
+def pace_builds(enable: bool = True) -> None:
+    """Opt in (or, with False, out) of pacing automatic full collections while graphs are built by plain
+    Value arithmetic (see the module docstring). Process-wide until turned off."""
+    if enable and _pace not in gc.callbacks:
+        gc.callbacks.append(_pace)
+    elif not enable and _pace in gc.callbacks:
+        gc.callbacks.remove(_pace)

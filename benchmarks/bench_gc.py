@@ -9,8 +9,8 @@ would (a heap of a few hundred thousand objects the collector walks in each full
               collector on and off alternating. Also micrograd 0.1.0's step with the collector on, and the
               graph-free pure-Python floor of the same step (floats and hand-written derivatives).
   per node    build + backward of chains z = z·a + b of 10³ … 10⁶ nodes, collector on, ns per node: plain
-              Value arithmetic, and inside `autograd_core.frozen_heap()` (what nn models, fit and compile
-              use; see autograd_core/gcscope.py).
+              Value arithmetic, inside `autograd_core.frozen_heap()` (what nn models, fit and compile
+              use; see autograd_core/gcscope.py), and plain with the opt-in `gcscope.pace_builds()`.
 Times are process CPU time.
 """
 
@@ -33,6 +33,7 @@ sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
 import autograd_core  # noqa: E402
 import nn  # noqa: E402
+from autograd_core import gcscope  # noqa: E402
 
 ALPHA = 1e-4
 
@@ -118,23 +119,34 @@ def on_off(step: Callable[[], float], rounds: int, per_round: int) -> tuple[floa
     return float(np.mean(times[True])), float(np.mean(times[False]))
 
 
-def chain_ns_per_node(n: int, repeats: int, scoped: bool) -> float:
+MODES = {
+    "plain": "plain Value arithmetic",
+    "scoped": "inside frozen_heap()",
+    "paced": "plain, gcscope.pace_builds() on",
+}
+
+
+def chain_ns_per_node(n: int, repeats: int, mode: str) -> float:
     """ns per node to build z = z·a + b (2n nodes) and backpropagate through it, collector on (best of
-    repeats); `scoped`: built inside `with autograd_core.frozen_heap():`, as a user building a large graph
-    by hand can write it (nn models, fit and compile do it themselves)."""
+    repeats). `mode`: plain Value arithmetic; "scoped", built inside `with autograd_core.frozen_heap():`
+    (what nn models, fit and compile do themselves); "paced", plain with the opt-in `pace_builds()`."""
     Value = autograd_core.Value
     best = float("inf")
-    for _ in range(repeats):
-        gc.collect()
-        t = time.process_time()
-        with autograd_core.frozen_heap() if scoped else contextlib.nullcontext():
-            a, b = Value(1.0000001), Value(0.5)
-            z = a
-            for _ in range(n):
-                z = z * a + b
-        z.backward()
-        best = min(best, (time.process_time() - t) / (2 * n) * 1e9)
-        del z
+    gcscope.pace_builds(mode == "paced")
+    try:
+        for _ in range(repeats):
+            gc.collect()
+            t = time.process_time()
+            with autograd_core.frozen_heap() if mode == "scoped" else contextlib.nullcontext():
+                a, b = Value(1.0000001), Value(0.5)
+                z = a
+                for _ in range(n):
+                    z = z * a + b
+            z.backward()
+            best = min(best, (time.process_time() - t) / (2 * n) * 1e9)
+            del z
+    finally:
+        gcscope.pace_builds(False)
     return best
 
 
@@ -152,9 +164,9 @@ def measure(label: str, args: argparse.Namespace, micrograd: Any) -> dict[str, f
         theirs = demo_step(micrograd[0], micrograd[1], X, y)
         row["micrograd"] = float(np.median([theirs() for _ in range(args.micrograd_steps)]))
     sizes = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
-    for scoped in (False, True):
+    for mode in MODES:
         for n in sizes:
-            row[f"chain {n} {scoped}"] = chain_ns_per_node(n, 3 if n < 1_000_000 else 1, scoped)
+            row[f"chain {n} {mode}"] = chain_ns_per_node(n, 3 if n < 1_000_000 else 1, mode)
     return row
 
 
@@ -194,10 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted({int(k.split()[1]) for k in next(iter(results.values())) if k.startswith("chain")})
     print(f"{'':<62}" + "".join(f"{n:>11,}" for n in sizes) + f"{'max / min from 10⁴':>20}")
     for name, r in results.items():
-        for scoped in (False, True):
-            cells = [r[f"chain {n} {scoped}"] for n in sizes]
+        for mode, what in MODES.items():
+            cells = [r[f"chain {n} {mode}"] for n in sizes]
             big = [c for n, c in zip(sizes, cells) if n >= 10_000]
-            label = f"{name.split(' (')[0]}, " + ("inside frozen_heap()" if scoped else "plain Value arithmetic")
+            label = f"{name.split(' (')[0]}, {what}"
             print(f"{label:<62}" + "".join(f"{c:>11.0f}" for c in cells) + f"{max(big) / min(big):>19.2f}x")
     return 0
 

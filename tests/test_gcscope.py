@@ -115,3 +115,27 @@ def test_scopes_from_many_threads_leave_nothing_frozen() -> None:
     assert gcscope._state["depth"] == 0
     assert gc.get_freeze_count() == 0
     assert gcscope._refreeze not in gc.callbacks
+
+
+def test_pace_builds_skips_full_collections_during_a_build_and_is_removable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograd_core import Value
+
+    monkeypatch.setattr(gcscope, "PACE", 1e9)  # every automatic full collection during the build is skipped
+    gcscope.pace_builds()
+    try:
+        gcscope._pacing["last_end"] = __import__("time").perf_counter()
+        full = gc.get_stats()[2]["collections"]
+        skipped = []
+        gc.callbacks.append(lambda phase, info: skipped.append(gcscope._pacing["skipping"]) if phase == "start" else None)
+        z = Value(1.0)
+        for _ in range(300_000):  # enough allocations for automatic full collections
+            z = z * 1.0000001
+        gc.callbacks.pop()
+        assert any(skipped)  # some full collections started and were skipped
+        assert gc.get_freeze_count() == 0  # each skip moved everything back
+        assert gc.get_stats()[2]["collections"] >= full  # they still count as collections
+        gc.collect()  # an explicit full collection is never skipped
+        assert gcscope._pacing["skipping"] is False
+    finally:
+        gcscope.pace_builds(False)
+    assert gcscope._pace not in gc.callbacks
