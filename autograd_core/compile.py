@@ -222,8 +222,7 @@ class Compiled:
         """
         if reduction not in ("mean", "sum"):
             raise ValueError(f"backward: reduction must be 'mean' or 'sum', got {reduction!r}")
-        if self._tape is None:
-            raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
+        self._need_tape()
         batch, k = self._batch, self.n_outputs
         if grad is None:
             seeds = [np.full((1, batch), 1.0 / batch if reduction == "mean" else 1.0)] * k
@@ -244,12 +243,15 @@ class Compiled:
         for p, gp in zip(self.parameters, gs.tolist()):
             p.grad += gp
 
+    def _need_tape(self) -> None:
+        if self._tape is None:
+            raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
+
     def gradient(self, seeds: Sequence[np.ndarray], seeded: tuple[bool, ...]) -> np.ndarray:
         """∂L/∂(every s row) as a flat array (parameters first), L = Σᵢ seeds[i] ⊙ output i over the
         outputs marked in `seeded` (each seed a (1, B) array), from the last forward. What `backward` and
         trainers call."""
-        if self._tape is None:
-            raise RuntimeError("backward: call forward(...) successfully first (there is no batch to differentiate)")
+        self._need_tape()
         fn = self._backwards.get(seeded)
         if fn is None:
             source = backward_source(self.program, self._outs, seeded, self._ns, self._consts, len(self.inputs))
