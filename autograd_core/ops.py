@@ -5,7 +5,7 @@ mode evaluates it on floats (`m` is `math`), compiled mode on numpy arrays, and 
 derivatives on Values (see `primitive.py` for how, and for the semantics of errors and NaN). Rules may
 use the output (exp, tanh, sigmoid) and are written as plain math: a partial that is infinite at a
 valid point (sqrt'(0)) comes out as inf. In rules, compare Values only with < <= > >= (== and != on a
-Value are identity); `m.nonzero(y)` tests y ≠ 0 in every interpreter.
+Value are identity); `m.nonzero(y)` tests y ≠ 0 and `m.step(x)` is 1 where x > 0, else 0, in every interpreter.
 
 Conventions where a derivative is undefined: relu'(0) = 0 (as micrograd), abs'(0) = 0,
 d/dy x**y = 0 where x <= 0, d/dx x**0 = 0, and sqrt'(0) = d/dx x**p at 0 = inf for 0 < p < 1.
@@ -247,7 +247,7 @@ def sigmoid(m: Any, x: Any) -> tuple[Any, ...]:
 @define("relu", "relu({x})", ("1 if {x} > 0 else 0",))
 def relu(m: Any, x: Any) -> tuple[Any, ...]:
     """max(0, x);  d/dx = 1 for x > 0, else 0 (relu'(0) = 0 as in micrograd); relu(nan) = nan."""
-    return m.maximum(x, 0.0), (x > 0.0) * 1.0
+    return m.maximum(x, 0.0), m.step(x)
 
 
 @define("softplus", "softplus({x})", ("σ({x})",))

@@ -115,6 +115,10 @@ def _float_maximum(a: float, b: float) -> float:
     return a if a > b or a != a else b
 
 
+def _float_step(x: float) -> float:
+    return 1.0 if x > 0.0 else 0.0
+
+
 def _float_sign(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else x * 0.0  # sign(±0) = ±0, sign(nan) = nan
 
@@ -148,6 +152,7 @@ FLOAT = _Namespace(
     where=_float_where,
     maximum=_float_maximum,
     sign=_float_sign,
+    step=_float_step,
     nonzero=lambda x: x != 0.0,
 )
 FLOAT.sigmoid = lambda x: stable_sigmoid(FLOAT, x)
@@ -163,6 +168,7 @@ ARRAY = _Namespace(
     where=np.where,
     maximum=np.maximum,
     sign=np.sign,
+    step=lambda x: np.greater(x, 0.0),  # a boolean mask: the cheapest multiplier (relu' on a batch)
     nonzero=lambda x: np.asarray(x) != 0.0,
 )
 ARRAY.sigmoid = lambda x: stable_sigmoid(ARRAY, x)

@@ -460,6 +460,7 @@ VALUE = _Namespace(
     where=_value_where,
     maximum=_value_maximum,
     sign=_value_sign,
+    step=lambda x: FLOAT.step(_data(x)),
     nonzero=lambda x: _data(x) != 0.0,
 )
 """Rules over Values: each math function is the primitive of that name, so partial derivatives come
