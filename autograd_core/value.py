@@ -92,11 +92,13 @@ class Value:
         """numpy ufuncs on Values give Values: np.float64(2) * Value(3), np.sqrt(v), np.std([v, w])."""
         ufunc_name = getattr(ufunc, "__name__", "")
         name = _UFUNCS.get(ufunc_name)
-        if method != "__call__" or kwargs or (name is None and ufunc_name not in _COMPARE):
+        if method != "__call__" or kwargs or (name is None and ufunc_name not in _COMPARE and ufunc_name not in _SAME):
             return NotImplemented
         inputs = tuple(i[()] if isinstance(i, np.ndarray) and i.ndim == 0 else i for i in inputs)
         if any(isinstance(i, np.ndarray) for i in inputs):
             return NotImplemented  # arrays of numbers with Values: use an object array or Python numbers
+        if ufunc_name in _SAME:  # np.float64(1) == Value(1): `==` is identity, as with Python numbers
+            return (inputs[0] is inputs[1]) is _SAME[ufunc_name]
         if name is None:  # np.float64(2) > Value(1): a comparison of the numbers, a plain bool
             a, b = (_number(i, ufunc_name) for i in inputs)
             return _COMPARE[ufunc_name](a, b)
@@ -416,6 +418,7 @@ def apply(prim: Primitive, *operands: Value | float) -> Value:
     return _node(Value, out, prim.name, args, None, tuple(partials), 1.0)
 
 
+_SAME = {"equal": True, "not_equal": False}  # what `a is b` means for each
 _COMPARE = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt, "greater_equal": operator.ge}
 _UFUNCS = {  # numpy ufunc name -> primitive
     "add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/", "power": "**",

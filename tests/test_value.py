@@ -157,6 +157,15 @@ def test_comparisons_with_numpy_scalars_return_plain_bools() -> None:
         assert type(result) is bool and result is True
 
 
+@pytest.mark.parametrize("scalar", [np.float64(1.0), np.float32(1.0), np.int64(1), np.bool_(True)], ids=repr)
+def test_equality_with_numpy_scalars_is_identity_as_with_python_numbers(scalar: object) -> None:
+    """`==` on a Value is identity: a numpy number equal to its data is not the node (as 1.0 is not)."""
+    v = Value(1.0)
+    assert (v == scalar) is False and (scalar == v) is False
+    assert (v != scalar) is True and (scalar != v) is True
+    assert v not in [scalar, 2.0] and [scalar, v].index(v) == 1
+
+
 def test_dot_of_nothing_is_a_float_zero() -> None:
     d = dot([], [])
     assert isinstance(d, Value) and type(d.data) is float and d.data == 0.0
