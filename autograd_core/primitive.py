@@ -227,9 +227,22 @@ class Primitive:
             res = self.rule(FLOAT, *xs)
         except _RAISED as raised:
             return self.ieee(xs, raised)
+        if res.__class__ is not tuple or len(res) != self.arity + 1:
+            res = self.checked(res)
         if res[0] != res[0]:
             return _nan_partials(res)
         return res
+
+    def checked(self, res: Any) -> tuple[Any, ...]:
+        """The rule's result `res` as a tuple (out, one partial per operand), or a TypeError saying so."""
+        n = self.arity + 1
+        if isinstance(res, (tuple, list)) and len(res) == n:
+            return tuple(res)
+        got = f"{len(res)} values" if isinstance(res, (tuple, list)) else f"a {type(res).__name__}"
+        raise TypeError(
+            f"primitive {self.name!r}: the rule must return (output, one partial derivative per operand): "
+            f"{n} values, got {got}"
+        )
 
     def ieee(self, xs: Sequence[float], raised: BaseException) -> tuple[float, ...]:
         """The rule in IEEE arithmetic, after the float rule raised `raised` at `xs`.
@@ -239,7 +252,7 @@ class Primitive:
         singular (sqrt'(0) = 0.5/0): the IEEE partials (±inf) are the answer.
         """
         with np.errstate(all="ignore"):
-            res = tuple(float(r) for r in self.rule(ARRAY, *map(np.float64, xs)))
+            res = tuple(float(r) for r in self.checked(self.rule(ARRAY, *map(np.float64, xs))))
         if not math.isfinite(res[0]) and not in_rule_mode():
             raise self.error(xs, raised) from None
         return _nan_partials(res) if res[0] != res[0] else res
@@ -262,7 +275,15 @@ class Primitive:
         eager answer; a domain error names the first such sample (`.sample` on the exception).
         """
         with np.errstate(all="ignore"):
-            res = list(self.rule(ARRAY, *xs))
+            try:
+                res = list(self.checked(self.rule(ARRAY, *xs)))
+            except (TypeError, ValueError) as err:
+                if str(err).startswith(f"primitive {self.name!r}"):
+                    raise
+                raise type(err)(
+                    f"primitive {self.name!r}: its rule failed on numpy arrays (compiled mode): {err}. Write it "
+                    "with the namespace m (m.exp, m.log, m.where(cond, a, b), ...), not math.exp or an if on an operand"
+                ) from err
         out = np.asarray(res[0])
         if out.ndim and not np.isfinite(out).all():
             _fix_special(self, xs, res, ~np.isfinite(out))

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import ops
 from .graph import backward as _backward
-from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, rule_mode
+from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, in_rule_mode, rule_mode
 
 __all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE"]
 
@@ -177,6 +177,12 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        if in_rule_mode():  # math.exp(v) inside a rule: the derivative would silently be lost
+            raise TypeError(
+                f"its rule took float() of a Value ({self!r}) while evaluated on Values for a higher derivative. "
+                "Write rules with the namespace m (m.exp, m.log, ...), not math's functions, so they can be "
+                "differentiated again"
+            )
         return self.data
 
     def __lt__(self, other: Value | float) -> bool:
@@ -487,7 +493,10 @@ def local_values(node: Value) -> tuple[tuple[Value, ...], tuple[Any, ...], Any]:
             scale = PRIMITIVES[op[: -len(ops.FUSED_DOT)]].rule(VALUE, z)[1]
             return x, partials, (_nan if node.data != node.data else scale)
         operands = x if x.__class__ is tuple else (x,) if node._y is None else (x, node._y)
-        res = PRIMITIVES[op].rule(VALUE, *operands)
+        try:
+            res = PRIMITIVES[op].rule(VALUE, *operands)
+        except TypeError as err:  # math.exp(v) in a user's rule (see Value.__float__), named here
+            raise TypeError(f"primitive {op!r}: {err}") from err
     partials = res[1:]
     if node.data != node.data:  # NaN propagates into every partial (as Primitive.floats does)
         partials = (_nan,) * len(partials)

@@ -120,6 +120,32 @@ def test_defining_primitives_rejects_bad_definitions() -> None:
         softsign(Value(1.0), Value(2.0))
 
 
+@pytest.mark.parametrize("returns", [lambda m, x: (x,), lambda m, x: (x, 1.0, 2.0), lambda m, x: x], ids=["1", "3", "bare"])
+def test_a_rule_returning_the_wrong_number_of_results_is_named(returns) -> None:
+    """Not an IndexError from inside the engine, nor extra partials silently dropped."""
+    prim = primitive("miscount_t")(returns)
+    for call in (lambda: prim(Value(1.0)), lambda: prim(1.0), lambda: prim(np.array([1.0, 2.0]))):
+        with pytest.raises(TypeError, match=r"miscount_t.*must return \(output, one partial derivative per operand\): 2"):
+            call()
+
+
+def test_math_functions_in_a_rule_get_an_error_that_says_to_use_m() -> None:
+    """math.exp on a Value gives a float: the second derivative would silently be 0, and compiled mode would
+    fail inside numpy. Both say to use the namespace m instead."""
+
+    @primitive("mathexp_t")
+    def mathexp(m, x):
+        return math.exp(x), math.exp(x)
+
+    assert mathexp(Value(1.0)).data == math.e  # first order on floats is fine
+    with pytest.raises(TypeError, match=r"mathexp_t.*m\.exp"):
+        grad(grad(mathexp))(1.0)
+    x = Value(1.0)
+    program = compile(mathexp(x * Value(2.0)), [x])
+    with pytest.raises(TypeError, match=r"mathexp_t.*numpy arrays.*m\.exp"):
+        program.forward([1.0, 2.0])
+
+
 def test_redefining_a_user_primitive_replaces_it() -> None:
     primitive("twice_t")(lambda m, x: (2 * x, 2.0))
     p = primitive("twice_t")(lambda m, x: (3 * x, 3.0))
