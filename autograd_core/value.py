@@ -164,12 +164,34 @@ class Value:
 
     # ---- copying and pickling: iterative, so a graph of any depth works ------------------------
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        """Pickle / deepcopy without recursion: a leaf is its fields; an inner node is the flat list
-        of the inner nodes under it (children first), with the leaves referenced as objects (so a
-        parameter pickled with its graph stays one object)."""
+        """Pickle without recursion: a leaf is its fields; an inner node is the flat list of the inner
+        nodes under it (children first), with the leaves referenced as objects (so a parameter pickled
+        with its graph stays one object). An inner node under two roots pickled together is rebuilt
+        once per root (`copy.deepcopy` keeps it one node: see `__deepcopy__`)."""
         if self._x is None:
             return (_leaf, (self.__class__, self.data, self.grad, self.label))
         return (_rebuild, (_flatten(self),))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """deepcopy without recursion: each node under this one copied once, children first, through
+        deepcopy's memo, so a node also reached from another copied object (a parameter, or an inner node
+        under a second output) stays one shared node in the copy."""
+        from .graph import topological_order
+
+        keep = memo.setdefault(id(memo), [])  # as copy.deepcopy does: the originals outlive the memo
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            x, y = node._x, node._y
+            if x.__class__ is tuple:
+                x = tuple(memo[id(c)] for c in x)
+            elif x is not None:
+                x = memo[id(x)]
+            new = _node(node.__class__, node.data, node._op, x, None if y is None else memo[id(y)], node._dx, node._dy)
+            new.grad, new.label = node.grad, node.label
+            memo[id(node)] = new
+            keep.append(node)
+        return memo[id(self)]
 
     # ---- conversions and comparisons (on .data) --------------------------------------------------
     def __repr__(self) -> str:

@@ -222,3 +222,16 @@ def test_pickle_keeps_shared_leaves_one_object_and_fused_dots_whole() -> None:
     assert back[2]._x is back[0] and back[2]._y is back[1]
     assert back[3]._op == "tanh∘dot" and back[3]._prev[0] is back[0]
     assert back[3].data == items[3].data and type(back[4]) is Constant
+
+
+def test_deepcopy_keeps_an_inner_node_shared_by_several_roots_one_object() -> None:
+    """deepcopy([h, h * 3]): the copy of h is the node under the copy of h * 3, so a backward on the copied
+    output still reaches the copied h (the original graph's structure, not two disconnected copies)."""
+    x = Value(1.0, label="x")
+    h = x * 2
+    out = dot([h, x], [h, 1.0], activation="tanh") * 3
+    h2, out2, x2 = copy.deepcopy([h, out, x])
+    assert out2._x._x[0] is h2 and h2._x is x2 and out2._x._x[1] is x2
+    out2.backward()
+    out.backward()
+    assert (h2.grad, x2.grad) == (h.grad, x.grad) and h2.grad != 0.0
