@@ -85,6 +85,8 @@ class FitPlan:
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
     not_text_or_mapping(name, value, "an array or a list of numbers")
+    if np.iscomplexobj(value):  # numpy would keep the real part, with only a warning
+        raise TypeError(f"{name} must hold real numbers, got complex values; pass {name}.real if that is what you mean")
     try:
         return np.asarray(value, dtype=np.float64)
     except TypeError as e:

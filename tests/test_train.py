@@ -310,6 +310,8 @@ def _with(a, index, value):
     (X8, Y8, mse, {"epochs": 2.5}, ValueError, "epochs must be an int"),
     (X8, Y8, lambda o, t: 0.0, {}, TypeError, "must return a Value"),
     (X8, [[1.0, "a"]] * 12, mse, {}, TypeError, "y must hold numbers"),
+    # complex data: never its real part silently (numpy would drop the imaginary part with only a warning)
+    (X8 + 1j, Y8, binary_cross_entropy, {}, TypeError, "X must hold real numbers, got complex"),
 ])
 def test_misuse_raises_the_same_error_eager_and_compiled(X, y, loss, kw, error, match):
     eager, compiled = _fit_both(X, y, loss, **kw)
