@@ -397,6 +397,9 @@ def test_divergence_on_the_first_step_changes_nothing(compiled):
         fit(model, X, y * 1e200, mse, SGD(model.parameters(), lr=0.1), epochs=3, progress=False, compiled=compiled)
     assert model.state_dict() == before
     assert info.value.history.step_loss == [] and info.value.history.loss == []
+    # no update has happened, so the learning rate cannot be to blame: the message says what can
+    assert "learning rate is probably too large" not in str(info.value)
+    assert "before any update" in str(info.value) and "scale" in str(info.value)
 
 
 def test_an_update_that_overflows_is_undone():
