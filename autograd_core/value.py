@@ -3,7 +3,8 @@
 Storage layout (all `__slots__`, no closures, nothing that points back up the graph, so a dropped
 graph is freed by reference counting alone):
 
-    data, grad, label      the number, d(root)/d(this node) after backward, a display name
+    data, grad, _label     the number, d(root)/d(this node) after backward, a display name (`label`,
+                           checked when set: text that graphviz, HTML and UTF-8 can all carry)
     _op                    the primitive that made the node ("" for a leaf), a key of PRIMITIVES
     _x, _y                 the operands: None (leaf); a Value (unary: _y is None); two Values (binary);
                            or, for the fused n-ary "dot" (and any primitive of 3+ operands), a tuple
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
@@ -35,6 +37,8 @@ from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, in_rul
 __all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE"]
 
 _new = object.__new__
+# characters outside XML 1.0's Char production: what graphviz, the view's SVG and UTF-8 cannot carry
+_UNSHOWABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _nan = math.nan
 
 
@@ -86,7 +90,7 @@ def _binary_method(op: str) -> tuple[Callable[[Value, Value | float], Value], Ca
 class Value:
     """A scalar in a computation graph. `Value(2.0, label="x")`; arithmetic on it builds the graph."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_dx", "_dy", "_mark", "__weakref__")
+    __slots__ = ("data", "grad", "_label", "_op", "_x", "_y", "_dx", "_dy", "_mark", "__weakref__")
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy ufuncs on Values give Values: np.float64(2) * Value(3), np.sqrt(v), np.std([v, w])."""
@@ -109,7 +113,6 @@ class Value:
 
     data: float
     grad: float
-    label: str
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -120,14 +123,30 @@ class Value:
                     f"{data!r:.60}"
                 )
             data = number
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self.label = label  # checked first: a bad label leaves nothing half-made
         self.data = data
         self.grad = 0.0
-        self.label = label
         self._op = ""
         self._x = self._y = self._dx = self._dy = None
         self._mark = 0
+
+    @property
+    def label(self) -> str:
+        """A display name (drawings, the backprop view, error messages); "" for none."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        """Set the label; TypeError for a non-str, ValueError for a character no drawing can carry."""
+        if not isinstance(text, str):
+            raise TypeError(f"Value label must be a str, got {type(text).__name__}")
+        bad = _UNSHOWABLE.search(text) if text else None
+        if bad is not None:
+            raise ValueError(
+                f"Value label {text!r:.60} holds U+{ord(bad.group()):04X} at index {bad.start()}, a control character, "
+                "lone surrogate or non-character that graphviz, HTML and UTF-8 cannot show; remove it"
+            )
+        self._label = text
 
     # ---- graph structure, micrograd-readable ----------------------------------------------------
     @property
@@ -277,7 +296,7 @@ def _node(cls: type, data: float, op: str, x: object, y: object, dx: object, dy:
     v = _new(cls)
     v.data = data
     v.grad = 0.0
-    v.label = ""
+    v._label = ""
     v._op = op
     v._x = x
     v._y = y

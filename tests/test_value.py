@@ -30,6 +30,27 @@ def test_construction_rejects_non_real_numbers(bad: object) -> None:
 def test_label_must_be_a_string() -> None:
     with pytest.raises(TypeError, match="label"):
         Value(1.0, label=3)
+    v = Value(1.0, label="x")
+    with pytest.raises(TypeError, match="label must be a str, got int"):
+        v.label = 3  # assigned later: checked too, so draw_dot never meets it
+    assert v.label == "x"
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "\x0b", "\x1f", "\ud800", "\udc00", "\ufffe", "\uffff"], ids=ascii)
+def test_labels_that_no_drawing_can_carry_are_refused_when_set(bad: str) -> None:
+    """Issue 10 item 9: NUL, control characters, lone surrogates and non-characters used to be accepted
+    and later crash graphviz, the XML parser of the backprop view, or UTF-8 encoding."""
+    with pytest.raises(ValueError, match=r"label .* U\+[0-9A-F]{4} at index \d+.*remove it"):
+        Value(1.0, label=bad)
+    v = Value(1.0, label="x") * 2
+    with pytest.raises(ValueError, match="U\\+"):
+        v.label = bad
+    assert v.label == ""
+
+
+def test_labels_with_any_printable_text_are_kept_exactly() -> None:
+    for text in ["σ b", "  x\t", "a\nb", "a\rb", "<x|y>", "\x85", "𝑥", "e\u0301", "\U0010ffff", ""]:
+        assert Value(1.0, label=text).label == text
 
 
 def test_numbers_on_either_side() -> None:
