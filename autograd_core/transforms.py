@@ -10,7 +10,10 @@ All of them evaluate the graph under an output with the same primitive rules as 
   differentiated with `gradients`; because a gradient is itself a Value function of those leaves,
   `grad(grad(f))` is the second derivative, and so on to any order.
 - `jvp(f, primals, tangents)`: forward mode, one sweep in topological order carrying
-  ṅode = Σ ∂node/∂child · ċhild (the same local derivatives, the same 0·∞ convention as reverse mode).
+  ṅode = Σ ∂node/∂child · ċhild (the same local derivatives; the dual of reverse mode's 0·∞ convention:
+  a child whose tangent is exactly 0 passes nothing up). Where 0·∞ occurs on a path the two conventions
+  can differ: at x = 0, sqrt(x)·0 + x has grad 1.0 (the sqrt's gradient is 0) but jvp nan (its tangent
+  is inf); x·σ(x) at x = inf has grad nan but jvp 1.0. On finite paths they agree.
 """
 
 from __future__ import annotations
