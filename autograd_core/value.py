@@ -140,7 +140,7 @@ class Value:
         """Set the label; TypeError for a non-str, ValueError for a character no drawing can carry."""
         if not isinstance(text, str):
             raise TypeError(f"Value label must be a str, got {type(text).__name__}")
-        bad = _UNSHOWABLE.search(text) if text else None
+        bad = None if text.isprintable() else _UNSHOWABLE.search(text)  # printable text is always fine
         if bad is not None:
             raise ValueError(
                 f"Value label {text!r:.60} holds U+{ord(bad.group()):04X} at index {bad.start()}, a control character, "
