@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -346,6 +347,20 @@ def chain_array(g: np.ndarray, d: Any) -> np.ndarray:
     return p
 
 
+def _definition(prim: Primitive) -> tuple[Any, ...]:
+    """What makes two definitions of a primitive the same: its rule's code, constants, names and closure
+    values, and its texts (so a notebook cell run again is the same definition, silently)."""
+    code = prim.rule.__code__
+    cells = []
+    for cell in prim.rule.__closure__ or ():
+        try:
+            cells.append(repr(cell.cell_contents))
+        except ValueError:  # an empty cell
+            cells.append(None)
+    return (code.co_code, code.co_consts, code.co_names, tuple(cells), prim.formula, prim.derivatives,
+            tuple((k, v) for k, v in prim.errors.items()))
+
+
 PRIMITIVES: dict[str, Primitive] = {}
 """Every primitive by name (its `_op`): the built-in ones (ops.py) and those made with `primitive`."""
 
@@ -398,6 +413,15 @@ def register(
     if arity < 1:
         raise TypeError(f"primitive {name!r}: the rule takes the namespace m and at least one operand")
     prim = Primitive(name, rule, arity, formula, derivatives, errors)
+    old = PRIMITIVES.get(name)
+    if old is not None and not builtin and _definition(old) != _definition(prim):
+        warnings.warn(
+            f"primitive {name!r} redefined with a different rule: nodes already built with the old rule keep "
+            "their numbers, but compile, higher-order derivatives, jvp and the backprop view now read them with "
+            "the new one; rebuild those graphs (or give the new rule another name)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     PRIMITIVES[name] = prim
     if builtin:
         _BUILTIN.add(name)

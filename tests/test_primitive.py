@@ -123,7 +123,7 @@ def test_defining_primitives_rejects_bad_definitions() -> None:
 @pytest.mark.parametrize("returns", [lambda m, x: (x,), lambda m, x: (x, 1.0, 2.0), lambda m, x: x], ids=["1", "3", "bare"])
 def test_a_rule_returning_the_wrong_number_of_results_is_named(returns) -> None:
     """Not an IndexError from inside the engine, nor extra partials silently dropped."""
-    prim = primitive("miscount_t")(returns)
+    prim = primitive(f"miscount_t{len(PRIMITIVES)}")(returns)  # a fresh name for each case
     for call in (lambda: prim(Value(1.0)), lambda: prim(1.0), lambda: prim(np.array([1.0, 2.0]))):
         with pytest.raises(TypeError, match=r"miscount_t.*must return \(output, one partial derivative per operand\): 2"):
             call()
@@ -148,8 +148,29 @@ def test_math_functions_in_a_rule_get_an_error_that_says_to_use_m() -> None:
 
 def test_redefining_a_user_primitive_replaces_it() -> None:
     primitive("twice_t")(lambda m, x: (2 * x, 2.0))
-    p = primitive("twice_t")(lambda m, x: (3 * x, 3.0))
+    with pytest.warns(RuntimeWarning, match="redefined with a different rule"):
+        p = primitive("twice_t")(lambda m, x: (3 * x, 3.0))
     assert PRIMITIVES["twice_t"] is p and p(Value(1.0)).data == 3.0
+
+
+def test_redefining_a_primitive_warns_that_old_nodes_now_read_the_new_rule() -> None:
+    """Nodes keep the primitive's name, so a graph built before a redefinition is compiled (and
+    differentiated again) with the new rule while its data came from the old one: not silently."""
+    import warnings
+
+    def define(k):
+        return primitive("scaled_t")(lambda m, x: (k * x, k))
+
+    old = define(2.0)
+    x = Value(1.0)
+    y = old(x * 1.0)
+    with pytest.warns(RuntimeWarning, match="scaled_t.*nodes already built with the old rule"):
+        define(3.0)  # same code, another constant in its closure: a different rule
+    assert y.data == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        primitive("scaled_same_t")(lambda m, x: (2 * x, 2.0))
+        primitive("scaled_same_t")(lambda m, x: (2 * x, 2.0))  # a notebook cell run again: no warning
 
 
 def _readme_example(heading: str) -> tuple[str, str]:
