@@ -200,7 +200,17 @@ class Primitive:
         self.formula = formula or f"{name}({', '.join('{' + n + '}' for n in names)})"
         self.derivatives = tuple(derivatives) if derivatives else tuple(f"∂{name}/∂{{{n}}}" for n in names)
         self.errors = dict(errors or {})
+        self.names = names
         self.__doc__ = doc or rule.__doc__
+        for raised, template in self.errors.items():  # a bad template would replace the domain error later
+            try:
+                template.format(**dict.fromkeys(names, 0.0))
+            except (KeyError, IndexError, ValueError, AttributeError) as err:
+                known = ", ".join("{" + n + "}" for n in names)
+                raise ValueError(
+                    f"primitive {name!r}: errors[{getattr(raised, '__name__', raised)}] = {template!r} cannot be "
+                    f"filled in ({type(err).__name__}: {err}); its operands are {known} (e.g. {{{names[0]}!r}})"
+                ) from None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name!r}>"
@@ -262,9 +272,8 @@ class Primitive:
         """The engine's exception for operands `xs` at which `math` raised `raised`."""
         cls = _engine_error(raised)
         template = next((t for k, t in self.errors.items() if isinstance(raised, k)), None)
-        names = dict(zip(OPERAND_NAMES, xs))
         if template is not None:
-            return cls(template.format(**names))
+            return cls(template.format(**dict(zip(self.names, xs))))
         args = ", ".join(map(repr, xs))
         return cls(f"{self.name}({args}): {raised or 'outside the domain'}; check the operands")
 

@@ -109,6 +109,24 @@ def test_domain_errors_of_a_user_primitive() -> None:
         plainlog(Value(0.0))
 
 
+def test_error_messages_of_a_primitive_with_five_operands_name_them_as_its_formula_does() -> None:
+    """Operands 1-4 are {x} {y} {z} {w}; with five or more they are {x0} {x1} ... in the formula, and so
+    in the error template too (it raised KeyError 'x0' instead of the domain error)."""
+
+    @primitive("logsum5_t", errors={ValueError: "logsum5_t({x0!r}, ...): x0 must be > 0"})
+    def logsum5(m, a, b, c, d, e):
+        return m.log(a) + b + c + d + e, 1 / a, 1.0, 1.0, 1.0, 1.0
+
+    assert PRIMITIVES["logsum5_t"].formula.startswith("logsum5_t({x0}, {x1}")
+    with pytest.raises(DomainError, match=r"logsum5_t\(-1\.0, \.\.\.\): x0 must be > 0"):
+        logsum5(Value(-1.0), 1.0, 2.0, 3.0, 4.0)
+
+
+def test_an_error_template_naming_no_operand_is_refused_when_defined() -> None:
+    with pytest.raises(ValueError, match=r"errors.*\{q!r\}.*operands are \{x\}, \{y\}"):
+        primitive("badtemplate_t", errors={ValueError: "f({q!r})"})(lambda m, x, y: (x * y, y, x))
+
+
 def test_defining_primitives_rejects_bad_definitions() -> None:
     with pytest.raises(ValueError, match="built-in"):
         primitive("exp")(lambda m, x: (x, x))
