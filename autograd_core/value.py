@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 import operator
-from collections.abc import Callable, Iterable, Sequence
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
 
@@ -34,7 +36,7 @@ from . import ops
 from .graph import backward as _backward
 from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, in_rule_mode, rule_mode
 
-__all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE"]
+__all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE", "comparisons_seen"]
 
 _new = object.__new__
 # characters outside XML 1.0's Char production: what graphviz, the view's SVG and UTF-8 cannot carry
@@ -104,6 +106,8 @@ class Value:
         if ufunc_name in _SAME:  # np.float64(1) == Value(1): `==` is identity, as with Python numbers
             return (inputs[0] is inputs[1]) is _SAME[ufunc_name]
         if name is None:  # np.float64(2) > Value(1): a comparison of the numbers, a plain bool
+            if _watch.seen is not None:
+                _watch.seen.extend(i for i in inputs if isinstance(i, Value))
             a, b = (_number(i, ufunc_name) for i in inputs)
             return _COMPARE[ufunc_name](a, b)
         args = [i if isinstance(i, Value) else _lift(i, name) for i in inputs]
@@ -227,15 +231,23 @@ class Value:
         return self.data
 
     def __lt__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data < _number(other, "<")
 
     def __le__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data <= _number(other, "<=")
 
     def __gt__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data > _number(other, ">")
 
     def __ge__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data >= _number(other, ">=")
 
     # `==` and hash stay identity (object's), so nodes can live in sets and dicts.
@@ -287,6 +299,24 @@ class Constant(Value):
     """
 
     __slots__ = ()
+
+
+class _Watch(threading.local):
+    seen: list[Value] | None = None  # while `comparisons_seen` runs: every Value compared with < <= > >=
+
+
+_watch = _Watch()
+
+
+@contextmanager
+def comparisons_seen() -> Iterator[list[Value]]:
+    """Collect the Values compared with `< <= > >=` in this thread while the block runs: each such
+    comparison is a Python branch on data, which a graph traced once for `compile` cannot follow."""
+    outer, _watch.seen = _watch.seen, []
+    try:
+        yield _watch.seen
+    finally:
+        _watch.seen = outer
 
 
 # ---- node construction: every node an operation makes is built here ------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Value, compile
+from autograd_core.value import comparisons_seen
 
 from .data import Seed, batches
 from .optim import Optimizer
@@ -71,7 +72,9 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
     `compiled=True` traces the per-sample loss once (`autograd_core.compile`) and runs every batch as
     numpy arrays: same updates, far faster. It needs a model with one output and a loss that is the batch
     mean of a per-sample loss without data-dependent branches (mse, binary_cross_entropy, hinge, plus
-    terms of the parameters only, such as an L2 penalty); otherwise it warns and trains eagerly.
+    terms of the parameters only, such as an L2 penalty); otherwise it warns and trains eagerly. A model or
+    loss that compares Values (`max(o, 0)`, `if t < 0.5`: a Python branch traced for one row only) is
+    detected, and so is a loss whose trace differs from eager on the first row of each target value.
 
     Errors (the same in both modes; see `nn.validation`): bad arguments, non-finite X or y (the first bad
     row and column named) or targets the loss rejects raise TypeError/ValueError before any update; a
@@ -130,17 +133,24 @@ class CompiledLoss:
     def __init__(self, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss) -> None:
         xs = [Value(v, label=f"x{i}") for i, v in enumerate(X[0].tolist())]
         t = Value(float(y[0]), label="y")
-        out = model(xs)
+        with comparisons_seen() as compared:  # a Python branch on a Value is traced for this row only
+            out = model(xs)
+            traced_loss = loss([out], [t]) if isinstance(out, Value) else None
         if not isinstance(out, Value):
             raise NotImplementedError("compiled mode needs a model with one output (multi-class stays eager)")
-        self.loss = compile(loss([out], [t]), [*xs, t])
+        if compared:
+            raise NotImplementedError(
+                "the model or loss compares Values (a Python branch such as max(o, 0) or `if t < 0.5`), which "
+                "one traced program cannot follow for every row; write it with primitives (relu, abs) instead")
+        self.loss = compile(loss_result(traced_loss), [*xs, t])
         self.score = compile(out, xs)
-        # the program is the mean of per-sample losses: check that this is what `loss` computes
-        few = min(len(y), 3)
-        eager = loss([model(row) for row in X[:few].tolist()], y[:few].tolist()).data
-        traced = float(self.loss.forward(*X[:few].T, y[:few]).mean())
+        # the program is the mean of per-sample losses, the same for every kind of row: check it on the
+        # first rows and on the first row of each target value (a branch on the target's number shows there)
+        rows = sorted({*range(min(len(y), 3)), *np.unique(y, return_index=True)[1][:16].tolist()})
+        eager = loss([model(row) for row in X[rows].tolist()], y[rows].tolist()).data
+        traced = float(self.loss.forward(*X[rows].T, y[rows]).mean())
         if not abs(eager - traced) <= 1e-9 * max(1.0, abs(eager)):
-            raise NotImplementedError("the loss is not the batch mean of a per-sample loss")
+            raise NotImplementedError("the loss is not the batch mean of a per-sample loss, the same for every row")
 
     @classmethod
     def build(cls, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss) -> CompiledLoss | None:
