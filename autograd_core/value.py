@@ -98,11 +98,18 @@ class Value:
         """numpy ufuncs on Values give Values: np.float64(2) * Value(3), np.sqrt(v), np.std([v, w])."""
         ufunc_name = getattr(ufunc, "__name__", "")
         name = _UFUNCS.get(ufunc_name)
-        if method != "__call__" or kwargs or (name is None and ufunc_name not in _COMPARE and ufunc_name not in _SAME):
-            return NotImplemented
+        if method != "__call__" or kwargs:
+            extra = f".{method}" if method != "__call__" else ""
+            raise TypeError(f"numpy.{ufunc_name}{extra}(..., {', '.join(f'{k}=...' for k in kwargs)}) is not supported "
+                            "on Values; call it without out=/where=/dtype=, or use Python operators")
+        if name is None and ufunc_name not in _COMPARE and ufunc_name not in _SAME:
+            raise TypeError(f"numpy.{ufunc_name} is not defined on Values; use the Value methods (v.relu() for "
+                            "max(v, 0), v * v for a square, ...). numpy ufuncs that work: "
+                            f"{', '.join(sorted(_UFUNCS))}")
         inputs = tuple(i[()] if isinstance(i, np.ndarray) and i.ndim == 0 else i for i in inputs)
         if any(isinstance(i, np.ndarray) for i in inputs):
-            return NotImplemented  # arrays of numbers with Values: use an object array or Python numbers
+            raise TypeError(f"numpy.{ufunc_name} of a numpy array (ndarray) and a Value: make it an object array "
+                            "(np.asarray(a, dtype=object)) to get an array of Values, or loop over its numbers")
         if ufunc_name in _SAME:  # np.float64(1) == Value(1): `==` is identity, as with Python numbers
             return (inputs[0] is inputs[1]) is _SAME[ufunc_name]
         if name is None:  # np.float64(2) > Value(1): a comparison of the numbers, a plain bool

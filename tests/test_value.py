@@ -187,6 +187,18 @@ def test_equality_with_numpy_scalars_is_identity_as_with_python_numbers(scalar: 
     assert v not in [scalar, 2.0] and [scalar, v].index(v) == 1
 
 
+@pytest.mark.parametrize("call, match", [
+    (lambda v: np.maximum(v, 0.0), r"numpy\.maximum is not defined on Values.*relu\(\)"),
+    (lambda v: np.square(v), r"numpy\.square is not defined on Values"),
+    (lambda v: np.array([2.0, 3.0]) * v, r"numpy\.multiply of a numpy array \(ndarray\) and a Value.*dtype=object"),
+    (lambda v: np.add(v, 1.0, out=np.empty(())), r"numpy\.add\(\.\.\., out=\.\.\.\)"),
+], ids=["maximum", "square", "array", "out"])
+def test_numpy_ufuncs_values_cannot_take_say_what_to_do(call, match) -> None:
+    """Not numpy's 'operand type(s) all returned NotImplemented from __array_ufunc__(...)'."""
+    with pytest.raises(TypeError, match=match):
+        call(Value(2.0))
+
+
 def test_dot_of_nothing_is_a_float_zero() -> None:
     d = dot([], [])
     assert isinstance(d, Value) and type(d.data) is float and d.data == 0.0
