@@ -138,6 +138,10 @@ class _Namespace:
     def __repr__(self) -> str:
         return f"<namespace {self.name}>"
 
+    def __getattr__(self, attr: str) -> Any:  # only for names it lacks: say which it has
+        have = ", ".join("m." + n for n in sorted(self.__dict__) if n != "name")
+        raise AttributeError(f"the rule namespace m ({self.name}) has no {attr!r}; it has {have}")
+
 
 _MATH = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh", "log1p", "expm1")
 

@@ -164,6 +164,15 @@ def test_math_functions_in_a_rule_get_an_error_that_says_to_use_m() -> None:
         program.forward([1.0, 2.0])
 
 
+def test_a_math_function_the_namespace_lacks_is_named_with_what_it_has() -> None:
+    @primitive("erf_t")
+    def erf(m, x):
+        return m.erf(x), 2.0
+
+    with pytest.raises(AttributeError, match=r"namespace m .* has no 'erf'.*m\.exp.*m\.where"):
+        erf(Value(0.5))
+
+
 def test_redefining_a_user_primitive_replaces_it() -> None:
     primitive("twice_t")(lambda m, x: (2 * x, 2.0))
     with pytest.warns(RuntimeWarning, match="redefined with a different rule"):
