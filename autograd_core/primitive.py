@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -141,6 +142,10 @@ class _Namespace:
     def __repr__(self) -> str:
         return f"<namespace {self.name}>"
 
+    def __getattr__(self, attr: str) -> Any:  # only for names it lacks: say which it has
+        have = ", ".join("m." + n for n in sorted(self.__dict__) if n != "name")
+        raise AttributeError(f"the rule namespace m ({self.name}) has no {attr!r}; it has {have}")
+
 
 _MATH = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh", "log1p", "expm1")
 
@@ -205,7 +210,17 @@ class Primitive:
         self.formula = formula or f"{name}({', '.join('{' + n + '}' for n in names)})"
         self.derivatives = tuple(derivatives) if derivatives else tuple(f"∂{name}/∂{{{n}}}" for n in names)
         self.errors = dict(errors or {})
+        self.names = names
         self.__doc__ = doc or rule.__doc__
+        for raised, template in self.errors.items():  # a bad template would replace the domain error later
+            try:
+                template.format(**dict.fromkeys(names, 0.0))
+            except (KeyError, IndexError, ValueError, AttributeError) as err:
+                known = ", ".join("{" + n + "}" for n in names)
+                raise ValueError(
+                    f"primitive {name!r}: errors[{getattr(raised, '__name__', raised)}] = {template!r} cannot be "
+                    f"filled in ({type(err).__name__}: {err}); its operands are {known} (e.g. {{{names[0]}!r}})"
+                ) from None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name!r}>"
@@ -233,9 +248,22 @@ class Primitive:
             res = self.rule(FLOAT, *xs)
         except _RAISED as raised:
             return self.ieee(xs, raised)
+        if res.__class__ is not tuple or len(res) != self.arity + 1:
+            res = self.checked(res)
         if res[0] != res[0]:
             return _nan_partials(res)
         return res
+
+    def checked(self, res: Any) -> tuple[Any, ...]:
+        """The rule's result `res` as a tuple (out, one partial per operand), or a TypeError saying so."""
+        n = self.arity + 1
+        if isinstance(res, (tuple, list)) and len(res) == n:
+            return tuple(res)
+        got = f"{len(res)} values" if isinstance(res, (tuple, list)) else f"a {type(res).__name__}"
+        raise TypeError(
+            f"primitive {self.name!r}: the rule must return (output, one partial derivative per operand): "
+            f"{n} values, got {got}"
+        )
 
     def ieee(self, xs: Sequence[float], raised: BaseException) -> tuple[float, ...]:
         """The rule in IEEE arithmetic, after the float rule raised `raised` at `xs`.
@@ -245,7 +273,7 @@ class Primitive:
         singular (sqrt'(0) = 0.5/0): the IEEE partials (±inf) are the answer.
         """
         with np.errstate(all="ignore"):
-            res = tuple(float(r) for r in self.rule(ARRAY, *map(np.float64, xs)))
+            res = tuple(float(r) for r in self.checked(self.rule(ARRAY, *map(np.float64, xs))))
         if not math.isfinite(res[0]) and not in_rule_mode():
             raise self.error(xs, raised) from None
         return _nan_partials(res) if res[0] != res[0] else res
@@ -254,9 +282,8 @@ class Primitive:
         """The engine's exception for operands `xs` at which `math` raised `raised`."""
         cls = _engine_error(raised)
         template = next((t for k, t in self.errors.items() if isinstance(raised, k)), None)
-        names = dict(zip(OPERAND_NAMES, xs))
         if template is not None:
-            return cls(template.format(**names))
+            return cls(template.format(**dict(zip(self.names, xs))))
         args = ", ".join(map(repr, xs))
         return cls(f"{self.name}({args}): {raised or 'outside the domain'}; check the operands")
 
@@ -268,7 +295,15 @@ class Primitive:
         eager answer; a domain error names the first such sample (`.sample` on the exception).
         """
         with np.errstate(all="ignore"):
-            res = list(self.rule(ARRAY, *xs))
+            try:
+                res = list(self.checked(self.rule(ARRAY, *xs)))
+            except (TypeError, ValueError) as err:
+                if str(err).startswith(f"primitive {self.name!r}"):
+                    raise
+                raise type(err)(
+                    f"primitive {self.name!r}: its rule failed on numpy arrays (compiled mode): {err}. Write it "
+                    "with the namespace m (m.exp, m.log, m.where(cond, a, b), ...), not math.exp or an if on an operand"
+                ) from err
         out = np.asarray(res[0])
         if not np.isfinite(out).all():
             if out.ndim == 0:  # a single number: the float rule decides
@@ -333,6 +368,20 @@ def chain_array(g: np.ndarray, d: Any) -> np.ndarray:
     return p
 
 
+def _definition(prim: Primitive) -> tuple[Any, ...]:
+    """What makes two definitions of a primitive the same: its rule's code, constants, names and closure
+    values, and its texts (so a notebook cell run again is the same definition, silently)."""
+    code = prim.rule.__code__
+    cells = []
+    for cell in prim.rule.__closure__ or ():
+        try:
+            cells.append(repr(cell.cell_contents))
+        except ValueError:  # an empty cell
+            cells.append(None)
+    return (code.co_code, code.co_consts, code.co_names, tuple(cells), prim.formula, prim.derivatives,
+            tuple((k, v) for k, v in prim.errors.items()))
+
+
 PRIMITIVES: dict[str, Primitive] = {}
 """Every primitive by name (its `_op`): the built-in ones (ops.py) and those made with `primitive`."""
 
@@ -385,6 +434,15 @@ def register(
     if arity < 1:
         raise TypeError(f"primitive {name!r}: the rule takes the namespace m and at least one operand")
     prim = Primitive(name, rule, arity, formula, derivatives, errors)
+    old = PRIMITIVES.get(name)
+    if old is not None and not builtin and _definition(old) != _definition(prim):
+        warnings.warn(
+            f"primitive {name!r} redefined with a different rule: nodes already built with the old rule keep "
+            "their numbers, but compile, higher-order derivatives, jvp and the backprop view now read them with "
+            "the new one; rebuild those graphs (or give the new rule another name)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     PRIMITIVES[name] = prim
     if builtin:
         _BUILTIN.add(name)

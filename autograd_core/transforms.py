@@ -10,11 +10,15 @@ All of them evaluate the graph under an output with the same primitive rules as 
   differentiated with `gradients`; because a gradient is itself a Value function of those leaves,
   `grad(grad(f))` is the second derivative, and so on to any order.
 - `jvp(f, primals, tangents)`: forward mode, one sweep in topological order carrying
-  ṅode = Σ ∂node/∂child · ċhild (the same local derivatives, the same 0·∞ convention as reverse mode).
+  ṅode = Σ ∂node/∂child · ċhild (the same local derivatives; the dual of reverse mode's 0·∞ convention:
+  a child whose tangent is exactly 0 passes nothing up). Where 0·∞ occurs on a path the two conventions
+  can differ: at x = 0, sqrt(x)·0 + x has grad 1.0 (the sqrt's gradient is 0) but jvp nan (its tangent
+  is inf); x·σ(x) at x = inf has grad nan but jvp 1.0. On finite paths they agree.
 """
 
 from __future__ import annotations
 
+import numbers
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,12 +72,14 @@ def gradients(output: Value, inputs: Sequence[Value] | Value, create_graph: bool
 
 def _argnums(argnums: int | Sequence[int], n: int, what: str) -> tuple[tuple[int, ...], bool]:
     """(positions, several?) after checking `argnums` against `n` arguments."""
-    several = not isinstance(argnums, int)
+    several = not isinstance(argnums, numbers.Integral)
     nums = tuple(argnums) if several else (argnums,)  # type: ignore[arg-type]
+    if not nums:
+        raise ValueError(f"{what}: argnums is empty; give the position (or a tuple of positions) to differentiate")
     for a in nums:
-        if not isinstance(a, int) or isinstance(a, bool) or not -n <= a < n:
+        if not isinstance(a, numbers.Integral) or isinstance(a, (bool, np.bool_)) or not -n <= a < n:
             raise ValueError(f"{what}: argnums {argnums!r} does not fit a call with {n} argument(s)")
-    return tuple(a % n for a in nums), several
+    return tuple(int(a) % n for a in nums), several
 
 
 _active = threading.local()  # ids of the argument leaves of the transformations now running
@@ -87,23 +93,29 @@ def _live() -> set[int]:
 
 @contextmanager
 def _traced(f: Callable[..., Any], args: tuple[Any, ...], nums: tuple[int, ...], what: str) -> Iterator[tuple]:
-    """Call f with leaf Values for the arguments `nums`: yields (output, leaves, values_in).
+    """Call f with a fresh variable for each argument in `nums`: yields (output, variables, values_in).
 
     Numbers become `_Arg` leaves, registered as live variables while the block runs, so that a
-    transformation nested inside f knows its result depends on them (see `_nested`).
+    transformation nested inside f knows its result depends on them (see `_nested`). A Value `a`
+    becomes the node `a * 1.0` (equal to it, exactly): what is differentiated is f's own argument, not
+    other uses of `a` that f closes over (`grad(lambda x: grad(lambda y: x * y)(x))` is 1, as in JAX,
+    not 2), and the result is still a function of `a` for an enclosing transformation. A position
+    listed twice gets one variable.
     """
     call = list(args)
-    leaves = []
+    made: dict[int, Value] = {}
     for i in nums:
+        if i in made:
+            continue
         a = args[i]
         if isinstance(a, Value):
-            leaf = a
+            leaf = a * 1.0
         elif isinstance(a, (int, float, np.number)) and not isinstance(a, bool | np.bool_):
             leaf = _Arg(float(a))
         else:
             raise TypeError(f"{what}: argument {i} must be a number or a Value, got {type(a).__name__}: {a!r:.60}")
-        call[i] = leaf
-        leaves.append(leaf)
+        call[i] = made[i] = leaf
+    leaves = [made[i] for i in nums]
     mine = {id(leaf) for leaf in leaves if leaf.__class__ is _Arg}
     live = _live()
     live.update(mine)

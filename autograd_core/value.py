@@ -3,7 +3,8 @@
 Storage layout (all `__slots__`, no closures, nothing that points back up the graph, so a dropped
 graph is freed by reference counting alone):
 
-    data, grad, label      the number, d(root)/d(this node) after backward, a display name
+    data, grad, _label     the number, d(root)/d(this node) after backward, a display name (`label`,
+                           checked when set: text that graphviz, HTML and UTF-8 can all carry)
     _op                    the primitive that made the node ("" for a leaf), a key of PRIMITIVES
     _x, _y                 the operands: None (leaf); a Value (unary: _y is None); two Values (binary);
                            or, for the fused n-ary "dot" (and any primitive of 3+ operands), a tuple
@@ -22,7 +23,10 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Sequence
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
 
@@ -30,11 +34,13 @@ import numpy as np
 
 from . import ops
 from .graph import backward as _backward
-from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, rule_mode
+from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, in_rule_mode, rule_mode
 
-__all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE"]
+__all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE", "comparisons_seen"]
 
 _new = object.__new__
+# characters outside XML 1.0's Char production: what graphviz, the view's SVG and UTF-8 cannot carry
+_UNSHOWABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _nan = math.nan
 
 
@@ -86,18 +92,29 @@ def _binary_method(op: str) -> tuple[Callable[[Value, Value | float], Value], Ca
 class Value:
     """A scalar in a computation graph. `Value(2.0, label="x")`; arithmetic on it builds the graph."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_dx", "_dy", "_mark", "__weakref__")
+    __slots__ = ("data", "grad", "_label", "_op", "_x", "_y", "_dx", "_dy", "_mark", "__weakref__")
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy ufuncs on Values give Values: np.float64(2) * Value(3), np.sqrt(v), np.std([v, w])."""
         ufunc_name = getattr(ufunc, "__name__", "")
         name = _UFUNCS.get(ufunc_name)
-        if method != "__call__" or kwargs or (name is None and ufunc_name not in _COMPARE):
-            return NotImplemented
+        if method != "__call__" or kwargs:
+            extra = f".{method}" if method != "__call__" else ""
+            raise TypeError(f"numpy.{ufunc_name}{extra}(..., {', '.join(f'{k}=...' for k in kwargs)}) is not supported "
+                            "on Values; call it without out=/where=/dtype=, or use Python operators")
+        if name is None and ufunc_name not in _COMPARE and ufunc_name not in _SAME:
+            raise TypeError(f"numpy.{ufunc_name} is not defined on Values; use the Value methods (v.relu() for "
+                            "max(v, 0), v * v for a square, ...). numpy ufuncs that work: "
+                            f"{', '.join(sorted(_UFUNCS))}")
         inputs = tuple(i[()] if isinstance(i, np.ndarray) and i.ndim == 0 else i for i in inputs)
         if any(isinstance(i, np.ndarray) for i in inputs):
-            return NotImplemented  # arrays of numbers with Values: use an object array or Python numbers
+            raise TypeError(f"numpy.{ufunc_name} of a numpy array (ndarray) and a Value: make it an object array "
+                            "(np.asarray(a, dtype=object)) to get an array of Values, or loop over its numbers")
+        if ufunc_name in _SAME:  # np.float64(1) == Value(1): `==` is identity, as with Python numbers
+            return (inputs[0] is inputs[1]) is _SAME[ufunc_name]
         if name is None:  # np.float64(2) > Value(1): a comparison of the numbers, a plain bool
+            if _watch.seen is not None:
+                _watch.seen.extend(i for i in inputs if isinstance(i, Value))
             a, b = (_number(i, ufunc_name) for i in inputs)
             return _COMPARE[ufunc_name](a, b)
         args = [i if isinstance(i, Value) else _lift(i, name) for i in inputs]
@@ -107,7 +124,6 @@ class Value:
 
     data: float
     grad: float
-    label: str
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -118,14 +134,30 @@ class Value:
                     f"{data!r:.60}"
                 )
             data = number
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self.label = label  # checked first: a bad label leaves nothing half-made
         self.data = data
         self.grad = 0.0
-        self.label = label
         self._op = ""
         self._x = self._y = self._dx = self._dy = None
         self._mark = 0
+
+    @property
+    def label(self) -> str:
+        """A display name (drawings, the backprop view, error messages); "" for none."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        """Set the label; TypeError for a non-str, ValueError for a character no drawing can carry."""
+        if not isinstance(text, str):
+            raise TypeError(f"Value label must be a str, got {type(text).__name__}")
+        bad = None if text.isprintable() else _UNSHOWABLE.search(text)  # printable text is always fine
+        if bad is not None:
+            raise ValueError(
+                f"Value label {text!r:.60} holds U+{ord(bad.group()):04X} at index {bad.start()}, a control character, "
+                "lone surrogate or non-character that graphviz, HTML and UTF-8 cannot show; remove it"
+            )
+        self._label = text
 
     # ---- graph structure, micrograd-readable ----------------------------------------------------
     @property
@@ -162,12 +194,34 @@ class Value:
 
     # ---- copying and pickling: iterative, so a graph of any depth works ------------------------
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        """Pickle / deepcopy without recursion: a leaf is its fields; an inner node is the flat list
-        of the inner nodes under it (children first), with the leaves referenced as objects (so a
-        parameter pickled with its graph stays one object)."""
+        """Pickle without recursion: a leaf is its fields; an inner node is the flat list of the inner
+        nodes under it (children first), with the leaves referenced as objects (so a parameter pickled
+        with its graph stays one object). An inner node under two roots pickled together is rebuilt
+        once per root (`copy.deepcopy` keeps it one node: see `__deepcopy__`)."""
         if self._x is None:
             return (_leaf, (self.__class__, self.data, self.grad, self.label))
         return (_rebuild, (_flatten(self),))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """deepcopy without recursion: each node under this one copied once, children first, through
+        deepcopy's memo, so a node also reached from another copied object (a parameter, or an inner node
+        under a second output) stays one shared node in the copy."""
+        from .graph import topological_order
+
+        keep = memo.setdefault(id(memo), [])  # as copy.deepcopy does: the originals outlive the memo
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            x, y = node._x, node._y
+            if x.__class__ is tuple:
+                x = tuple(memo[id(c)] for c in x)
+            elif x is not None:
+                x = memo[id(x)]
+            new = _node(node.__class__, node.data, node._op, x, None if y is None else memo[id(y)], node._dx, node._dy)
+            new.grad, new.label = node.grad, node.label
+            memo[id(node)] = new
+            keep.append(node)
+        return memo[id(self)]
 
     # ---- conversions and comparisons (on .data) --------------------------------------------------
     def __repr__(self) -> str:
@@ -175,18 +229,32 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        if in_rule_mode():  # math.exp(v) inside a rule: the derivative would silently be lost
+            raise TypeError(
+                f"its rule took float() of a Value ({self!r}) while evaluated on Values for a higher derivative. "
+                "Write rules with the namespace m (m.exp, m.log, ...), not math's functions, so they can be "
+                "differentiated again"
+            )
         return self.data
 
     def __lt__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data < _number(other, "<")
 
     def __le__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data <= _number(other, "<=")
 
     def __gt__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data > _number(other, ">")
 
     def __ge__(self, other: Value | float) -> bool:
+        if _watch.seen is not None:
+            _watch.seen.append(self)
         return self.data >= _number(other, ">=")
 
     # `==` and hash stay identity (object's), so nodes can live in sets and dicts.
@@ -240,6 +308,24 @@ class Constant(Value):
     __slots__ = ()
 
 
+class _Watch(threading.local):
+    seen: list[Value] | None = None  # while `comparisons_seen` runs: every Value compared with < <= > >=
+
+
+_watch = _Watch()
+
+
+@contextmanager
+def comparisons_seen() -> Iterator[list[Value]]:
+    """Collect the Values compared with `< <= > >=` in this thread while the block runs: each such
+    comparison is a Python branch on data, which a graph traced once for `compile` cannot follow."""
+    outer, _watch.seen = _watch.seen, []
+    try:
+        yield _watch.seen
+    finally:
+        _watch.seen = outer
+
+
 # ---- node construction: every node an operation makes is built here ------------------------------
 
 
@@ -247,7 +333,7 @@ def _node(cls: type, data: float, op: str, x: object, y: object, dx: object, dy:
     v = _new(cls)
     v.data = data
     v.grad = 0.0
-    v.label = ""
+    v._label = ""
     v._op = op
     v._x = x
     v._y = y
@@ -416,6 +502,7 @@ def apply(prim: Primitive, *operands: Value | float) -> Value:
     return _node(Value, out, prim.name, args, None, tuple(partials), 1.0)
 
 
+_SAME = {"equal": True, "not_equal": False}  # what `a is b` means for each
 _COMPARE = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt, "greater_equal": operator.ge}
 _UFUNCS = {  # numpy ufunc name -> primitive
     "add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/", "power": "**",
@@ -485,7 +572,10 @@ def local_values(node: Value) -> tuple[tuple[Value, ...], tuple[Any, ...], Any]:
             scale = PRIMITIVES[op[: -len(ops.FUSED_DOT)]].rule(VALUE, z)[1]
             return x, partials, (_nan if node.data != node.data else scale)
         operands = x if x.__class__ is tuple else (x,) if node._y is None else (x, node._y)
-        res = PRIMITIVES[op].rule(VALUE, *operands)
+        try:
+            res = PRIMITIVES[op].rule(VALUE, *operands)
+        except TypeError as err:  # math.exp(v) in a user's rule (see Value.__float__), named here
+            raise TypeError(f"primitive {op!r}: {err}") from err
     partials = res[1:]
     if node.data != node.data:  # NaN propagates into every partial (as Primitive.floats does)
         partials = (_nan,) * len(partials)

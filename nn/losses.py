@@ -66,6 +66,14 @@ def _batch(outputs: Outputs, targets: Targets, name: str) -> tuple[list[Any], li
     return outputs, targets
 
 
+def _not_a_value(name: str, outputs: Sequence[Any], multi: bool = False) -> None:
+    """TypeError naming the first output that is not a Value (nor, with `multi`, a list of them)."""
+    for i, o in enumerate(outputs):
+        if not (isinstance(o, Value) or multi and hasattr(o, "__len__")):
+            raise TypeError(f"{name}: outputs[{i}] is a {type(o).__name__}, not a Value; the outputs are the "
+                            "model's Values (one per sample), e.g. [model(x) for x in X]")
+
+
 def _check_targets(targets: Sequence[Any], ok: Callable[[Any], bool], name: str, rule: str, hint: str) -> None:
     """ValueError naming the first target (and how many in all) for which `ok` is false."""
     def fine(t: Any) -> bool:
@@ -89,6 +97,7 @@ def mse(outputs: Outputs, targets: Targets) -> Value:
     For multi-output models each target is a sequence of the same length as the output.
     """
     outputs, targets = _batch(outputs, targets, "mse")
+    _not_a_value("mse", outputs, multi=True)
     terms = []
     for o, t in zip(outputs, targets):
         if isinstance(o, Value):
@@ -110,6 +119,7 @@ def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
     Its gradient is ∂ℓ/∂z = σ(z) − y.
     """
     outputs, targets = _batch(outputs, targets, "binary_cross_entropy")
+    _not_a_value("binary_cross_entropy", outputs)
     _check_targets(targets, lambda t: 0.0 <= float(t) <= 1.0, "binary_cross_entropy", "in [0, 1]",
                    "for ±1 labels use (y + 1) / 2, or the hinge loss")
     return mean([z.softplus() - t * z for z, t in zip(outputs, targets)])
@@ -119,6 +129,7 @@ def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
 def hinge(outputs: Outputs, targets: Targets) -> Value:
     """Max-margin (hinge) loss, micrograd's: ℓ(s, y) = max(0, 1 − y·s) with labels y ∈ {−1, +1}."""
     outputs, targets = _batch(outputs, targets, "hinge")
+    _not_a_value("hinge", outputs)
     _check_targets(targets, lambda t: float(t) in (-1.0, 1.0), "hinge", "-1 or 1", "for 0/1 labels use 2*y - 1")
     return mean([(1.0 - t * s).relu() for s, t in zip(outputs, targets)])
 
@@ -141,7 +152,11 @@ def softmax_cross_entropy(logits: Outputs, targets: Targets) -> Value:
             )
     if any(isinstance(c, Value) for c in targets):
         raise TypeError("softmax_cross_entropy: targets are class indices (ints), not Values")
-    k = min(len(z) for z in logits)
+    k = len(logits[0])
+    for i, z in enumerate(logits):
+        if len(z) != k:
+            raise ValueError(f"softmax_cross_entropy: outputs[{i}] has {len(z)} logits but outputs[0] has {k}; "
+                             "every sample needs one logit per class")
     _check_targets(targets, lambda c: isinstance(c, numbers.Real) and math.isfinite(c) and c == int(c) and 0 <= c < k,
                    "softmax_cross_entropy", f"a class index in 0..{k - 1}",
                    "give each sample the index of its class (an int), one output per class")

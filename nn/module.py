@@ -208,10 +208,16 @@ class MLP(Module):
     """Layers of sizes nin → nouts[0] → … → nouts[-1]; hidden layers nonlinear (ReLU), the last linear."""
 
     def __init__(self, nin: int, nouts: Sequence[int], **kwargs: Any) -> None:
+        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__len__"):
+            raise TypeError(
+                f"nouts must be a list of layer sizes, e.g. [16, 16, 1]; got {type(nouts).__name__} {nouts!r:.40}"
+            )
         if not nouts:
             raise ValueError("nouts must list at least one layer size")
         kwargs["rng"] = make_rng(kwargs.get("rng"))
         hidden = kwargs.pop("activation", None)
+        if hidden is not None:  # checked even when no hidden layer uses it
+            one_of("activation", hidden, ACTIVATIONS)
         sz = [nin, *nouts]
         self.layers = [
             Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1,

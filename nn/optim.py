@@ -273,7 +273,10 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     """
     params = list(params)
     max_norm = number("max_norm", max_norm, 0.0)
-    norm = math.sqrt(math.fsum(p.grad * p.grad for p in params))
+    grads = [p.grad for p in params]
+    norm = math.hypot(*grads)  # not √(Σ gᵢ²), which overflows to inf (and zeroes every gᵢ) above |g| ≈ 1e154
+    if norm == math.inf and any(g != g for g in grads):
+        norm = math.nan  # hypot(inf, nan) is inf by IEEE; a NaN gradient must show
     coef = max_norm / (norm + 1e-6)
     if coef < 1.0:
         for p in params:

@@ -166,7 +166,7 @@ def load(model: Module, path: str | os.PathLike[str]) -> Module:
         raise SerializationError(f"{str(path)!r} is nested too deeply to be a model file") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SerializationError(f"{str(path)!r} is not an {FORMAT} model file (no 'format': {FORMAT!r})")
-    if doc.get("version") != VERSION:
+    if doc.get("version") != VERSION or type(doc.get("version")) is not int:  # true and 1.0 equal 1 in Python
         raise SerializationError(f"{str(path)!r} has format version {doc.get('version')!r}; this code reads {VERSION}")
     if doc.get("model") != type(model).__name__:
         raise SerializationError(f"{str(path)!r} holds a {doc.get('model')!r}, not a {type(model).__name__}")

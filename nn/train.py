@@ -18,6 +18,7 @@ import numpy as np
 
 from autograd_core import Value, compile
 from autograd_core.gcscope import frozen_heap
+from autograd_core.value import comparisons_seen
 
 from .compiled import CompiledTrainer, labels_as_classes
 from .data import Seed, batches
@@ -90,7 +91,9 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
     training ends (also on an exception) and before each callback. It needs a loss that is the batch mean
     of a per-sample loss without data-dependent branches: every `nn` loss (mse, binary_cross_entropy,
     hinge, softmax_cross_entropy with class labels), plus terms of the parameters only, such as an L2
-    penalty; otherwise it warns and trains eagerly.
+    penalty; otherwise it warns and trains eagerly. A model or loss that compares Values (`max(o, 0)`,
+    `if t < 0.5`: a Python branch traced for one row only) is detected, and so is a loss whose trace
+    differs from eager on the first row of each target value.
 
     Errors (the same in both modes; see `nn.validation`): bad arguments, non-finite X or y (the first bad
     row and column named) or targets the loss rejects raise TypeError/ValueError before any update; a
@@ -157,38 +160,47 @@ class CompiledLoss:
     the targets are inputs, as for one output.
     """
 
-    def __init__(self, xs: list[Value], out: Any, X: np.ndarray, y: np.ndarray, loss: Loss,
-                 optimizer: Optimizer, model: Callable[[Any], Any]) -> None:
-        scores = [out] if isinstance(out, Value) else list(out)
+    def __init__(self, X: np.ndarray, y: np.ndarray, loss: Loss, optimizer: Optimizer,
+                 model: Callable[[Any], Any]) -> None:
+        xs = [Value(v, label=f"x{i}") for i, v in enumerate(X[0].tolist())]
         self.classes: np.ndarray | None = None
-        if isinstance(out, Value) or y.ndim == 2:
-            targets = [Value(v, label=f"y{i}") for i, v in enumerate(np.atleast_1d(y[0]).tolist())]
-            losses = [loss([out], [targets[0] if isinstance(out, Value) else targets])]
-        else:
-            self.classes = labels_as_classes(y, len(scores))
-            if self.classes is None:
-                raise NotImplementedError("a model with several outputs needs class labels 0..k-1 or a 2-D y")
-            targets = []
-            losses = [loss([scores], [c]) for c in range(len(scores))]
+        with comparisons_seen() as compared:  # a Python branch on a Value is traced for this row only
+            out = model(xs)
+            scores = [out] if isinstance(out, Value) else list(out)
+            if isinstance(out, Value) or y.ndim == 2:
+                targets = [Value(v, label=f"y{i}") for i, v in enumerate(np.atleast_1d(y[0]).tolist())]
+                losses = [loss([out], [targets[0] if isinstance(out, Value) else targets])]
+            else:
+                self.classes = labels_as_classes(y, len(scores))
+                if self.classes is None:
+                    raise NotImplementedError("a model with several outputs needs class labels 0..k-1 or a 2-D y")
+                targets = []
+                losses = [loss([scores], [c]) for c in range(len(scores))]
+        if compared:
+            raise NotImplementedError(
+                "the model or loss compares Values (a Python branch such as max(o, 0) or `if t < 0.5`), which "
+                "one traced program cannot follow for every row; write it with primitives (relu, abs) instead")
         program = compile([*losses, *scores], [*xs, *targets])
         self.n_losses = len(losses)
         self.trainer = CompiledTrainer(program, optimizer)
         self._batch: tuple[Any, np.ndarray] = (None, np.empty(0))  # (X of the last batch, its input block)
         self._seeds: dict[int, np.ndarray] = {}
-        # the program is the mean of per-sample losses: check that this is what `loss` computes
-        few = min(len(y), 3)
-        eager = loss([model(row) for row in X[:few].tolist()], y[:few].tolist()).data
-        traced, _ = self._losses(X[:few], y[:few])
+        # the program is the mean of per-sample losses, the same for every kind of row: check it on the
+        # first rows and on the first row of each target value (a branch on the target's number shows there)
+        firsts = np.unique(y, return_index=True)[1][:16].tolist() if y.ndim == 1 else []
+        rows = sorted({*range(min(len(y), 3)), *firsts})
+        eager = loss([model(row) for row in X[rows].tolist()], y[rows].tolist()).data
+        traced, _ = self._losses(X[rows], y[rows])
+        self._batch = (None, np.empty(0))
         if not abs(eager - traced.mean()) <= 1e-9 * max(1.0, abs(eager)):
-            raise NotImplementedError("the loss is not the batch mean of a per-sample loss")
+            raise NotImplementedError("the loss is not the batch mean of a per-sample loss, the same for every row")
 
     @classmethod
     def build(cls, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss,
               optimizer: Optimizer) -> CompiledLoss | None:
         """The compiled loss, or None (with a warning) when this model or loss cannot be compiled."""
-        xs = [Value(v, label=f"x{i}") for i, v in enumerate(X[0].tolist())]
         try:
-            return cls(xs, model(xs), X, y, loss, optimizer, model)
+            return cls(X, y, loss, optimizer, model)
         except (NotImplementedError, TypeError, ValueError, ArithmeticError) as exc:
             warnings.warn(f"fit(compiled=True): {exc}; training eagerly instead", RuntimeWarning, stacklevel=3)
             return None

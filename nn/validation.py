@@ -85,6 +85,8 @@ class FitPlan:
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
     not_text_or_mapping(name, value, "an array or a list of numbers")
+    if np.iscomplexobj(value):  # numpy would keep the real part, with only a warning
+        raise TypeError(f"{name} must hold real numbers, got complex values; pass {name}.real if that is what you mean")
     try:
         return np.asarray(value, dtype=np.float64)
     except TypeError as e:
@@ -323,10 +325,16 @@ def _diverged(plan: FitPlan, epoch: int, history: Any, what: str) -> DivergenceE
     except Exception:  # a schedule that fails here would fail in step() too; the message does without it
         lr = None
     now = f" (now {lr:g})" if isinstance(lr, float) else ""
+    if step == 0 and not what.startswith("the update"):  # nothing has been updated yet: not the lr's fault
+        cause = ("This is before any update, so the learning rate is not the cause: the data or the initial "
+                 "parameters are too large for the loss (scale X and y, e.g. standardise them, or re-create "
+                 "the model)")
+    else:
+        cause = (f"The learning rate is probably too large{now}: try a smaller one, or clip the gradients "
+                 "(nn.clip_grad_norm)")
     return DivergenceError(
         f"fit: training diverged at epoch {epoch}, step {step - epoch * plan.steps_per_epoch} of the epoch "
-        f"(update {step} of the run; counted from 0): {what}. The learning rate is probably too large{now}: "
-        "try a smaller one, or clip the gradients (nn.clip_grad_norm). The parameters keep their values from "
+        f"(update {step} of the run; counted from 0): {what}. {cause}. The parameters keep their values from "
         "before this step; the History so far is on this exception (.history).", epoch, step, history)
 
 

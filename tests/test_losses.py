@@ -172,6 +172,18 @@ def test_bad_inputs():
         l2([])
 
 
+@pytest.mark.parametrize("loss", [mse, binary_cross_entropy, hinge])
+def test_numbers_as_outputs_are_a_type_error_that_names_them(loss):
+    """The outputs are the model's Values; plain numbers used to fail deep inside (no len(), no .softplus)."""
+    with pytest.raises(TypeError, match=rf"{loss.__name__}: outputs\[1\] is a float, not a Value"):
+        loss([Value(0.3), 0.3], [1.0, 1.0])
+
+
+def test_softmax_outputs_with_different_numbers_of_logits_are_refused():
+    with pytest.raises(ValueError, match=r"outputs\[1\] has 1 logits but outputs\[0\] has 2"):
+        softmax_cross_entropy([vals([1.0, 2.0]), vals([1.0])], [0, 0])
+
+
 def test_hinge_plus_l2_is_micrograds_demo_loss():
     """micrograd's demo: mean of relu(1 − yᵢ·sᵢ) plus 1e-4·Σ p², on identical weights and data."""
     import random

@@ -141,6 +141,11 @@ def test_bad_constructor_arguments():
         Layer(2, 0)
     with pytest.raises(ValueError, match="nouts"):
         MLP(2, [])
+    # a one-layer MLP has no hidden layer to use the activation, but a misspelt one is still an error
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLP(2, [1], activation="gelu")
+    with pytest.raises(TypeError, match=r"nouts must be a list of layer sizes.*\[16, 16, 1\].*got int"):
+        MLP(2, 3)
 
 
 def test_state_dict_round_trip():

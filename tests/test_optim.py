@@ -171,6 +171,17 @@ def test_clip_grad_norm_by_hand():
     assert [p.grad for p in ps] == pytest.approx([0.6, 0.8], rel=1e-6)
 
 
+def test_clip_grad_norm_of_huge_gradients_does_not_overflow_to_zero():
+    """Σ gᵢ² overflows above |g| ≈ 1e154: the norm came out inf and every gradient was scaled to 0.0,
+    silently (exploding gradients are what clipping is for). ‖(3, 4)·1e200‖ = 5e200."""
+    ps = [Value(0.0) for _ in range(2)]
+    ps[0].grad, ps[1].grad = 3e200, 4e200
+    assert clip_grad_norm(ps, 1.0) == pytest.approx(5e200, rel=1e-15)
+    assert [p.grad for p in ps] == pytest.approx([0.6, 0.8], rel=1e-12)
+    ps[0].grad, ps[1].grad = math.inf, math.nan  # NaN still propagates (hypot alone would say inf)
+    assert math.isnan(clip_grad_norm(ps, 1.0))
+
+
 def test_clip_grad_norm_matches_torch():
     torch = pytest.importorskip("torch")
     g = np.array([0.3, -2.0, 1.5, 0.1])

@@ -109,6 +109,24 @@ def test_domain_errors_of_a_user_primitive() -> None:
         plainlog(Value(0.0))
 
 
+def test_error_messages_of_a_primitive_with_five_operands_name_them_as_its_formula_does() -> None:
+    """Operands 1-4 are {x} {y} {z} {w}; with five or more they are {x0} {x1} ... in the formula, and so
+    in the error template too (it raised KeyError 'x0' instead of the domain error)."""
+
+    @primitive("logsum5_t", errors={ValueError: "logsum5_t({x0!r}, ...): x0 must be > 0"})
+    def logsum5(m, a, b, c, d, e):
+        return m.log(a) + b + c + d + e, 1 / a, 1.0, 1.0, 1.0, 1.0
+
+    assert PRIMITIVES["logsum5_t"].formula.startswith("logsum5_t({x0}, {x1}")
+    with pytest.raises(DomainError, match=r"logsum5_t\(-1\.0, \.\.\.\): x0 must be > 0"):
+        logsum5(Value(-1.0), 1.0, 2.0, 3.0, 4.0)
+
+
+def test_an_error_template_naming_no_operand_is_refused_when_defined() -> None:
+    with pytest.raises(ValueError, match=r"errors.*\{q!r\}.*operands are \{x\}, \{y\}"):
+        primitive("badtemplate_t", errors={ValueError: "f({q!r})"})(lambda m, x, y: (x * y, y, x))
+
+
 def test_defining_primitives_rejects_bad_definitions() -> None:
     with pytest.raises(ValueError, match="built-in"):
         primitive("exp")(lambda m, x: (x, x))
@@ -120,10 +138,66 @@ def test_defining_primitives_rejects_bad_definitions() -> None:
         softsign(Value(1.0), Value(2.0))
 
 
+@pytest.mark.parametrize("returns", [lambda m, x: (x,), lambda m, x: (x, 1.0, 2.0), lambda m, x: x], ids=["1", "3", "bare"])
+def test_a_rule_returning_the_wrong_number_of_results_is_named(returns) -> None:
+    """Not an IndexError from inside the engine, nor extra partials silently dropped."""
+    prim = primitive(f"miscount_t{len(PRIMITIVES)}")(returns)  # a fresh name for each case
+    for call in (lambda: prim(Value(1.0)), lambda: prim(1.0), lambda: prim(np.array([1.0, 2.0]))):
+        with pytest.raises(TypeError, match=r"miscount_t.*must return \(output, one partial derivative per operand\): 2"):
+            call()
+
+
+def test_math_functions_in_a_rule_get_an_error_that_says_to_use_m() -> None:
+    """math.exp on a Value gives a float: the second derivative would silently be 0, and compiled mode would
+    fail inside numpy. Both say to use the namespace m instead."""
+
+    @primitive("mathexp_t")
+    def mathexp(m, x):
+        return math.exp(x), math.exp(x)
+
+    assert mathexp(Value(1.0)).data == math.e  # first order on floats is fine
+    with pytest.raises(TypeError, match=r"mathexp_t.*m\.exp"):
+        grad(grad(mathexp))(1.0)
+    x = Value(1.0)
+    program = compile(mathexp(x * Value(2.0)), [x])
+    with pytest.raises(TypeError, match=r"mathexp_t.*numpy arrays.*m\.exp"):
+        program.forward([1.0, 2.0])
+
+
+def test_a_math_function_the_namespace_lacks_is_named_with_what_it_has() -> None:
+    @primitive("erf_t")
+    def erf(m, x):
+        return m.erf(x), 2.0
+
+    with pytest.raises(AttributeError, match=r"namespace m .* has no 'erf'.*m\.exp.*m\.where"):
+        erf(Value(0.5))
+
+
 def test_redefining_a_user_primitive_replaces_it() -> None:
     primitive("twice_t")(lambda m, x: (2 * x, 2.0))
-    p = primitive("twice_t")(lambda m, x: (3 * x, 3.0))
+    with pytest.warns(RuntimeWarning, match="redefined with a different rule"):
+        p = primitive("twice_t")(lambda m, x: (3 * x, 3.0))
     assert PRIMITIVES["twice_t"] is p and p(Value(1.0)).data == 3.0
+
+
+def test_redefining_a_primitive_warns_that_old_nodes_now_read_the_new_rule() -> None:
+    """Nodes keep the primitive's name, so a graph built before a redefinition is compiled (and
+    differentiated again) with the new rule while its data came from the old one: not silently."""
+    import warnings
+
+    def define(k):
+        return primitive("scaled_t")(lambda m, x: (k * x, k))
+
+    old = define(2.0)
+    x = Value(1.0)
+    y = old(x * 1.0)
+    with pytest.warns(RuntimeWarning, match="scaled_t.*nodes already built with the old rule"):
+        define(3.0)  # same code, another constant in its closure: a different rule
+    assert y.data == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        primitive("scaled_same_t")(lambda m, x: (2 * x, 2.0))
+        primitive("scaled_same_t")(lambda m, x: (2 * x, 2.0))  # a notebook cell run again: no warning
 
 
 def _readme_example(heading: str) -> tuple[str, str]:

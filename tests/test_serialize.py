@@ -197,6 +197,8 @@ def _doc_text(model, first_value):
     (lambda m: _doc_text(m, '{"a": 1}'), "expected a finite number"),
     (lambda m: {**good_doc(m), "format": ["autograd_core.nn"]}, "not an autograd_core.nn model file"),
     (lambda m: {**good_doc(m), "version": "1"}, "version '1'"),
+    (lambda m: {**good_doc(m), "version": True}, "version True"),  # == 1 in Python, but not the integer 1
+    (lambda m: {**good_doc(m), "version": 1.0}, "version 1.0"),
     (lambda m: {**good_doc(m), "model": 3}, "holds a 3"),
     (lambda m: {**good_doc(m), "architecture": {"a": 1}}, "'architecture' must be a string"),
     (lambda m: {**good_doc(m), "parameters": "all"}, "no 'parameters'"),

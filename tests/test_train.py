@@ -2,6 +2,7 @@
 History bookkeeping, accuracy rules, progress bar, callbacks and bad input."""
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -252,6 +253,36 @@ def test_compiled_fit_falls_back_with_a_warning() -> None:
                outputs="regression")
 
 
+def _sorted_moons():
+    X, y = nn.make_moons(40, noise=0.1, seed=0)
+    order = np.argsort(y, kind="stable")  # the first rows all of class 0
+    return X[order], y[order].astype(float)
+
+
+@pytest.mark.parametrize("loss", [
+    # a Python branch on the target: traced once for the first row's label, wrong for every other class
+    lambda o, t: sum((oi - ti) ** 2 if ti < 0.5 else abs(oi - ti) for oi, ti in zip(o, t)) / len(o),
+    lambda o, t: sum((oi - ti) ** 2 if float(ti) == 0.0 else abs(oi - ti) for oi, ti in zip(o, t)) / len(o),
+    # a Python branch on the output (max compares Values)
+    lambda o, t: sum(max(oi, 0.0 * oi) + (oi - ti) ** 2 for oi, ti in zip(o, t)) / len(o),
+], ids=["target <", "float(target) ==", "max(output)"])
+def test_compiled_fit_never_trains_a_branch_of_the_loss_taken_for_one_row(loss) -> None:
+    """A compiled program follows the graph traced for one row; a loss that branches in Python on the
+    data would be traced for that row's branch only. fit(compiled=True) used to check the trace on the
+    first 3 rows (here all of one class) and then train the wrong loss silently; now it falls back."""
+    X, y = _sorted_moons()
+    histories = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [4, 1], rng=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            histories.append(nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=3,
+                                    progress=False, compiled=compiled, shuffle=False, outputs="regression"))
+        if compiled:
+            assert any("training eagerly" in str(w.message) for w in caught)
+    assert histories[0].loss == pytest.approx(histories[1].loss, rel=1e-12)
+
+
 # ---- misuse and divergence: the same error in eager and compiled mode (issue 10 items 1, 2, 5, 12) --------
 
 
@@ -304,6 +335,8 @@ def _with(a, index, value):
     (X8, Y8, mse, {"epochs": 2.5}, ValueError, "epochs must be an int"),
     (X8, Y8, lambda o, t: 0.0, {}, TypeError, "must return a Value"),
     (X8, [[1.0, "a"]] * 12, mse, {}, TypeError, "y must hold numbers"),
+    # complex data: never its real part silently (numpy would drop the imaginary part with only a warning)
+    (X8 + 1j, Y8, binary_cross_entropy, {}, TypeError, "X must hold real numbers, got complex"),
 ])
 def test_misuse_raises_the_same_error_eager_and_compiled(X, y, loss, kw, error, match):
     eager, compiled = _fit_both(X, y, loss, **kw)
@@ -389,6 +422,9 @@ def test_divergence_on_the_first_step_changes_nothing(compiled):
         fit(model, X, y * 1e200, mse, SGD(model.parameters(), lr=0.1), epochs=3, progress=False, compiled=compiled)
     assert model.state_dict() == before
     assert info.value.history.step_loss == [] and info.value.history.loss == []
+    # no update has happened, so the learning rate cannot be to blame: the message says what can
+    assert "learning rate is probably too large" not in str(info.value)
+    assert "before any update" in str(info.value) and "scale" in str(info.value)
 
 
 def test_an_update_that_overflows_is_undone():

@@ -90,6 +90,27 @@ def test_nested_grad_sees_the_outer_variable() -> None:
     assert grad(lambda x: x * grad(lambda y: x * y**2)(2.0))(3.0) == pytest.approx(2 * 4 * 3.0)
 
 
+def test_inner_transformation_called_at_the_outer_variable_differentiates_its_own_argument() -> None:
+    """grad(f)(x) is f'(x) even when f also closes over x: d/dx [∂(x·y)/∂y at y = x] = d/dx x = 1 (JAX
+    gives the same). Differentiating every use of x instead (perturbation confusion) would give 2."""
+    assert grad(lambda x: grad(lambda y: x * y)(x))(3.0) == 1.0
+    assert grad(lambda x: grad(lambda y: x * y * y)(x))(3.0) == 12.0  # d/dx 2x²
+    assert grad(lambda x: jvp(lambda y: x * y, (x,), (1.0,))[1])(3.0) == 1.0
+    assert jvp(lambda x: grad(lambda y: x * y)(x), (3.0,), (1.0,)) == (3.0, 1.0)
+    w = Value(2.0)  # a Value that f also closes over: grad(f)(w) is still f'(w)
+    assert grad(lambda v: v * w)(w).data == 2.0 and w.grad == 0.0
+
+
+def test_the_same_value_or_position_twice_gives_each_argument_its_own_derivative() -> None:
+    v = Value(3.0)
+    assert [g.data for g in grad(lambda a, b: a * b, argnums=(0, 1))(v, v)] == [3.0, 3.0]
+    assert hessian(lambda a, b: a * b)(v, v).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    value, tangent = jvp(lambda a, b: a * b, (v, v), (1.0, 0.0))
+    assert (value.data, tangent.data) == (9.0, 3.0)
+    assert grad(lambda x, y: x * y, argnums=(0, 0))(2.0, 3.0) == (3.0, 3.0)
+    assert grad(lambda x, y: x * y, argnums=np.int64(1))(2.0, 3.0) == 2.0
+
+
 def test_parameters_a_function_closes_over_are_constants() -> None:
     w = Value(3.0)
     assert grad(lambda x: w * x * x)(2.0) == 12.0
@@ -220,6 +241,7 @@ def test_gradient_penalty_trains_through_the_gradient() -> None:
     "call, exc, match",
     [
         (lambda: grad(bowl, argnums=2)(1.0, 2.0), ValueError, "argnums 2 does not fit a call with 2"),
+        (lambda: grad(bowl, argnums=())(1.0, 2.0), ValueError, "argnums is empty"),
         (lambda: grad(bowl)("a", 2.0), TypeError, "argument 0 must be a number or a Value, got str"),
         (lambda: grad(lambda x: 3.0)(1.0), TypeError, "must return a Value"),
         (lambda: gradients(Value(1.0), [2.0]), TypeError, r"inputs\[0\] must be a Value"),

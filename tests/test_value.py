@@ -30,6 +30,27 @@ def test_construction_rejects_non_real_numbers(bad: object) -> None:
 def test_label_must_be_a_string() -> None:
     with pytest.raises(TypeError, match="label"):
         Value(1.0, label=3)
+    v = Value(1.0, label="x")
+    with pytest.raises(TypeError, match="label must be a str, got int"):
+        v.label = 3  # assigned later: checked too, so draw_dot never meets it
+    assert v.label == "x"
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "\x0b", "\x1f", "\ud800", "\udc00", "\ufffe", "\uffff"], ids=ascii)
+def test_labels_that_no_drawing_can_carry_are_refused_when_set(bad: str) -> None:
+    """Issue 10 item 9: NUL, control characters, lone surrogates and non-characters used to be accepted
+    and later crash graphviz, the XML parser of the backprop view, or UTF-8 encoding."""
+    with pytest.raises(ValueError, match=r"label .* U\+[0-9A-F]{4} at index \d+.*remove it"):
+        Value(1.0, label=bad)
+    v = Value(1.0, label="x") * 2
+    with pytest.raises(ValueError, match="U\\+"):
+        v.label = bad
+    assert v.label == ""
+
+
+def test_labels_with_any_printable_text_are_kept_exactly() -> None:
+    for text in ["σ b", "  x\t", "a\nb", "a\rb", "<x|y>", "\x85", "𝑥", "e\u0301", "\U0010ffff", ""]:
+        assert Value(1.0, label=text).label == text
 
 
 def test_numbers_on_either_side() -> None:
@@ -157,6 +178,27 @@ def test_comparisons_with_numpy_scalars_return_plain_bools() -> None:
         assert type(result) is bool and result is True
 
 
+@pytest.mark.parametrize("scalar", [np.float64(1.0), np.float32(1.0), np.int64(1), np.bool_(True)], ids=repr)
+def test_equality_with_numpy_scalars_is_identity_as_with_python_numbers(scalar: object) -> None:
+    """`==` on a Value is identity: a numpy number equal to its data is not the node (as 1.0 is not)."""
+    v = Value(1.0)
+    assert (v == scalar) is False and (scalar == v) is False
+    assert (v != scalar) is True and (scalar != v) is True
+    assert v not in [scalar, 2.0] and [scalar, v].index(v) == 1
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda v: np.maximum(v, 0.0), r"numpy\.maximum is not defined on Values.*relu\(\)"),
+    (lambda v: np.square(v), r"numpy\.square is not defined on Values"),
+    (lambda v: np.array([2.0, 3.0]) * v, r"numpy\.multiply of a numpy array \(ndarray\) and a Value.*dtype=object"),
+    (lambda v: np.add(v, 1.0, out=np.empty(())), r"numpy\.add\(\.\.\., out=\.\.\.\)"),
+], ids=["maximum", "square", "array", "out"])
+def test_numpy_ufuncs_values_cannot_take_say_what_to_do(call, match) -> None:
+    """Not numpy's 'operand type(s) all returned NotImplemented from __array_ufunc__(...)'."""
+    with pytest.raises(TypeError, match=match):
+        call(Value(2.0))
+
+
 def test_dot_of_nothing_is_a_float_zero() -> None:
     d = dot([], [])
     assert isinstance(d, Value) and type(d.data) is float and d.data == 0.0
@@ -213,3 +255,16 @@ def test_pickle_keeps_shared_leaves_one_object_and_fused_dots_whole() -> None:
     assert back[2]._x is back[0] and back[2]._y is back[1]
     assert back[3]._op == "tanh∘dot" and back[3]._prev[0] is back[0]
     assert back[3].data == items[3].data and type(back[4]) is Constant
+
+
+def test_deepcopy_keeps_an_inner_node_shared_by_several_roots_one_object() -> None:
+    """deepcopy([h, h * 3]): the copy of h is the node under the copy of h * 3, so a backward on the copied
+    output still reaches the copied h (the original graph's structure, not two disconnected copies)."""
+    x = Value(1.0, label="x")
+    h = x * 2
+    out = dot([h, x], [h, 1.0], activation="tanh") * 3
+    h2, out2, x2 = copy.deepcopy([h, out, x])
+    assert out2._x._x[0] is h2 and h2._x is x2 and out2._x._x[1] is x2
+    out2.backward()
+    out.backward()
+    assert (h2.grad, x2.grad) == (h.grad, x.grad) and h2.grad != 0.0
