@@ -1,11 +1,11 @@
 """autograd_core: a scalar reverse-mode automatic-differentiation engine.
 
-    >>> from autograd_core import Value
-    >>> x = Value(2.0, label="x")
-    >>> y = x * x + 3 * x
-    >>> y.backward()
-    >>> x.grad
-    7.0
+>>> from autograd_core import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad
+7.0
 """
 
 from .backprop_view import BackpropView, GraphTooLargeError, backprop_view

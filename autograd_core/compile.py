@@ -145,7 +145,8 @@ class Compiled:
         rows = self.evaluate(x, theta)
         batch = x.shape[1]
         if self._single:
-            return np.broadcast_to(rows[0], (1, batch))[0].copy()
+            single: np.ndarray = np.broadcast_to(rows[0], (1, batch))[0].copy()
+            return single
         out = np.empty((batch, len(rows)))
         for i, r in enumerate(rows):
             out[:, i] = r[0]

@@ -1,8 +1,8 @@
 """Small worked graphs shared by the demo, the notebooks and the tests.
 
-    >>> from autograd_core.examples import logistic_graph
-    >>> L = logistic_graph()
-    >>> L.backward()
+>>> from autograd_core.examples import logistic_graph
+>>> L = logistic_graph()
+>>> L.backward()
 """
 
 from __future__ import annotations

@@ -79,8 +79,6 @@ def _dot_parts(n_operands: int) -> tuple[int, bool]:
     return n_operands // 2, n_operands % 2 == 1
 
 
-
-
 def forward_text(op: str, names: Sequence[str]) -> str:
     """The right-hand side of `out = …` for an `op` node whose operands are called `names`
     (names may also be numbers, to write the same expression with values)."""

@@ -85,7 +85,7 @@ def topological_order(root: Value | Sequence[Value]) -> list[Value]:
 
     `root` may also be a sequence of Values: every node under any of them, once.
     """
-    roots = (root,) if hasattr(root, "_x") else tuple(root)
+    roots: Sequence[Value] = tuple(root) if isinstance(root, Sequence) else (root,)
     with _LOCK:
         return _walk(roots, for_backward=False)
 
@@ -131,7 +131,7 @@ def sweep(order: Sequence[Value], seed: Any, read: Edges, on_use: Callable[..., 
 
     Returns ∂output/∂node for every node of `order`, aligned with it, seeded with `seed` at the output.
     `read(node)` gives (operands, local derivatives, scale) as `edges` does: floats for first order,
-    Values from `value.local_values` for differentiable gradients (then the results are Values).
+    Values from `value_rules.local_values` for differentiable gradients (then the results are Values).
     `on_use(parent, position, child, upstream, local, product)` (indices into `order`) sees every edge,
     for views that explain the sum. Nothing on the nodes is changed.
     """

@@ -61,7 +61,7 @@ def mul(m: Any, x: Any, y: Any) -> tuple[Any, ...]:
     "/",
     "{px} / {py}",
     ("1/{py}", "−{px}/{py}²"),
-    {ZeroDivisionError: "division by zero in {x!r} / {y!r}: the divisor is 0; add a small epsilon to it or guard the case"},
+    {ZeroDivisionError: "division by zero in {x!r} / {y!r}: the divisor is 0; add a small epsilon or guard the case"},
 )
 def div(m: Any, x: Any, y: Any) -> tuple[Any, ...]:
     """x / y;  d/dx = 1/y, d/dy = −x/y²."""
@@ -117,8 +117,10 @@ _EXP_HINT = "overflows a float (largest finite input is about 709.78); "
     "exp",
     "exp({x})",
     ("exp({x})",),
-    {OverflowError: "exp({x!r}) " + _EXP_HINT + "scale the input down, or use a stable form such as "
-     "softplus, sigmoid or log-sum-exp"},
+    {
+        OverflowError: "exp({x!r}) " + _EXP_HINT + "scale the input down, or use a stable form such as "
+        "softplus, sigmoid or log-sum-exp"
+    },
 )
 def exp(m: Any, x: Any) -> tuple[Any, ...]:
     """e^x;  d/dx e^x = e^x (the output itself)."""

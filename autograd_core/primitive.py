@@ -14,7 +14,7 @@ Every interpreter evaluates that same function, passing its own namespace:
     ARRAY   numpy over whole batches (compiled mode). Any sample whose output is not finite is
             evaluated again with FLOAT, so compiled and eager agree on every input, special values
             included, and raise the same errors for the same samples.
-    VALUE   Value methods (`value.py`): the partials come back as Values with graphs of their own,
+    VALUE   the primitives on Values (`value_rules.py`): the partials come back as Values with graphs of their own,
             which is what higher-order derivatives differentiate.
 
 Semantics kept here, once for every interpreter:
@@ -33,11 +33,13 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
+
+from .namespaces import ARRAY, FLOAT
 
 __all__ = [
     "DomainError",
@@ -94,90 +96,6 @@ def rule_mode() -> Iterator[None]:
         yield
     finally:
         _state.depth -= 1
-
-
-# ---- the namespaces -----------------------------------------------------------------------------
-
-
-def _float_pow(x: float, y: float) -> float:
-    """x ** y as Python computes it, but a complex result ((-8) ** 0.5) is a ValueError as in `math`."""
-    out = x**y
-    if out.__class__ is complex:
-        raise ValueError("a negative base needs an integer exponent (the result would be complex)")
-    return out
-
-
-def _float_where(cond: bool, a: Any, b: Any) -> Any:
-    return a if cond else b
-
-
-def _float_maximum(a: float, b: float) -> float:
-    """max(a, b) that propagates NaN (IEEE maximum, as numpy.maximum)."""
-    return a if a > b or a != a else b
-
-
-def _float_step(x: float) -> float:
-    return 1.0 if x > 0.0 else 0.0
-
-
-def _float_sign(x: float) -> float:
-    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else x * 0.0  # sign(±0) = ±0, sign(nan) = nan
-
-
-def stable_sigmoid(m: Any, x: Any) -> Any:
-    """σ(x) = 1/(1 + e^−x) from e^−|x|, in namespace `m`: never evaluates e^t for t > 0, so never
-    overflows. FLOAT.sigmoid and ARRAY.sigmoid are this; VALUE.sigmoid is the sigmoid primitive itself
-    (whose derivatives are smooth at 0, unlike this formula's |x|)."""
-    e = m.exp(-m.abs(x))
-    return m.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-class _Namespace:
-    """A small math namespace for rules: `m.exp(x)`, `m.where(c, a, b)`, ... (see FLOAT, ARRAY)."""
-
-    def __init__(self, name: str, **functions: Callable[..., Any]) -> None:
-        self.name = name
-        self.__dict__.update(functions)
-
-    def __repr__(self) -> str:
-        return f"<namespace {self.name}>"
-
-    def __getattr__(self, attr: str) -> Any:  # only for names it lacks: say which it has
-        have = ", ".join("m." + n for n in sorted(self.__dict__) if n != "name")
-        raise AttributeError(f"the rule namespace m ({self.name}) has no {attr!r}; it has {have}")
-
-
-_MATH = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "asin", "acos", "atan", "sinh", "cosh", "log1p", "expm1")
-
-FLOAT = _Namespace(
-    "FLOAT",
-    **{name: getattr(math, name) for name in _MATH},
-    abs=math.fabs,
-    pow=_float_pow,
-    where=_float_where,
-    maximum=_float_maximum,
-    sign=_float_sign,
-    step=_float_step,
-    nonzero=lambda x: x != 0.0,
-)
-FLOAT.sigmoid = lambda x: stable_sigmoid(FLOAT, x)
-"""Rules over Python floats: `math`'s functions, raising where `math` raises."""
-
-_NP = {"asin": np.arcsin, "acos": np.arccos, "atan": np.arctan}
-
-ARRAY = _Namespace(
-    "ARRAY",
-    **{name: _NP.get(name) or getattr(np, name) for name in _MATH},
-    abs=np.abs,
-    pow=np.power,
-    where=np.where,
-    maximum=np.maximum,
-    sign=np.sign,
-    step=lambda x: np.greater(x, 0.0),  # a boolean mask: the cheapest multiplier (relu' on a batch)
-    nonzero=lambda x: np.asarray(x) != 0.0,
-)
-ARRAY.sigmoid = lambda x: stable_sigmoid(ARRAY, x)
-"""Rules over numpy arrays (IEEE: no errors; `Primitive.arrays` checks the non-finite samples)."""
 
 
 # ---- the primitive ------------------------------------------------------------------------------
@@ -330,11 +248,11 @@ def _fix_special(prim: Primitive, xs: Sequence[Any], res: list[Any], bad: np.nda
             values = prim.floats(*scalars)
         except (ArithmeticError, ValueError) as err:
             sample = int(index[-1])
-            failed = type(err)(
+            failed: Any = type(err)(
                 f"{err} (at sample {sample}; {int(bad.any(axis=tuple(range(bad.ndim - 1))).sum())} sample(s) "
                 "with a non-finite result)"
             )
-            failed.sample = sample  # type: ignore[attr-defined]
+            failed.sample = sample
             raise failed from None
         for r, v in zip(res, values):
             r[index] = v
@@ -360,7 +278,7 @@ def chain(g: Any, d: Any) -> Any:
 
 def chain_array(g: np.ndarray, d: Any) -> np.ndarray:
     """`chain` for numpy blocks: g · d elementwise, with 0 wherever g == 0 (see `chain`)."""
-    p = g * d
+    p: np.ndarray = g * d
     if p.ndim and not np.isfinite(p).all():
         zero = np.broadcast_to(g == 0.0, p.shape)
         if zero.any():
@@ -372,14 +290,21 @@ def _definition(prim: Primitive) -> tuple[Any, ...]:
     """What makes two definitions of a primitive the same: its rule's code, constants, names and closure
     values, and its texts (so a notebook cell run again is the same definition, silently)."""
     code = prim.rule.__code__
-    cells = []
+    cells: list[str | None] = []
     for cell in prim.rule.__closure__ or ():
         try:
             cells.append(repr(cell.cell_contents))
         except ValueError:  # an empty cell
             cells.append(None)
-    return (code.co_code, code.co_consts, code.co_names, tuple(cells), prim.formula, prim.derivatives,
-            tuple((k, v) for k, v in prim.errors.items()))
+    return (
+        code.co_code,
+        code.co_consts,
+        code.co_names,
+        tuple(cells),
+        prim.formula,
+        prim.derivatives,
+        tuple((k, v) for k, v in prim.errors.items()),
+    )
 
 
 PRIMITIVES: dict[str, Primitive] = {}

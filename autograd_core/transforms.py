@@ -4,7 +4,7 @@ All of them evaluate the graph under an output with the same primitive rules as 
 
 - `gradients(output, inputs)`: the reverse sweep (`graph.sweep`) in a local list, like
   `torch.autograd.grad`. With `create_graph=True` the local derivatives are the primitives' rules
-  evaluated on Values (`value.local_values`), so the gradients are Values with graphs of their own and
+  evaluated on Values (`value_rules.local_values`), so the gradients are Values with graphs of their own and
   can be differentiated again. `.grad` is never touched.
 - `grad(f)`, `value_and_grad(f)`, `hessian(f)`: `f` is called with leaf Values for its arguments and
   differentiated with `gradients`; because a gradient is itself a Value function of those leaves,
@@ -28,7 +28,8 @@ import numpy as np
 
 from .graph import edges, sweep, topological_order
 from .primitive import chain
-from .value import Value, local_values
+from .value import Value
+from .value_rules import local_values
 
 __all__ = ["gradients", "grad", "value_and_grad", "hessian", "jvp"]
 
@@ -73,11 +74,11 @@ def gradients(output: Value, inputs: Sequence[Value] | Value, create_graph: bool
 def _argnums(argnums: int | Sequence[int], n: int, what: str) -> tuple[tuple[int, ...], bool]:
     """(positions, several?) after checking `argnums` against `n` arguments."""
     several = not isinstance(argnums, numbers.Integral)
-    nums = tuple(argnums) if several else (argnums,)  # type: ignore[arg-type]
+    nums: tuple[Any, ...] = tuple(argnums) if isinstance(argnums, Sequence) else (argnums,)
     if not nums:
         raise ValueError(f"{what}: argnums is empty; give the position (or a tuple of positions) to differentiate")
     for a in nums:
-        if not isinstance(a, numbers.Integral) or isinstance(a, (bool, np.bool_)) or not -n <= a < n:
+        if not isinstance(a, numbers.Integral) or isinstance(a, (bool, np.bool_)) or not -n <= int(a) < n:
             raise ValueError(f"{what}: argnums {argnums!r} does not fit a call with {n} argument(s)")
     return tuple(int(a) % n for a in nums), several
 
@@ -88,7 +89,8 @@ _active = threading.local()  # ids of the argument leaves of the transformations
 def _live() -> set[int]:
     if not hasattr(_active, "ids"):
         _active.ids = set()
-    return _active.ids
+    ids: set[int] = _active.ids
+    return ids
 
 
 @contextmanager
@@ -132,14 +134,17 @@ def _nested(output: Value, leaves: tuple[Value, ...]) -> bool:
     return bool(others) and any(id(n) in others for n in topological_order(output) if n._x is None)
 
 
-def _differentiate(f: Callable[..., Any], argnums: int | Sequence[int], args: tuple[Any, ...], what: str):
+def _differentiate(
+    f: Callable[..., Any], argnums: int | Sequence[int], args: tuple[Any, ...], what: str
+) -> tuple[Any, Any]:
+    """(f(*args), the derivative(s) asked for): floats, or Values when `_traced` says so."""
     nums, several = _argnums(argnums, len(args), what)
     with _traced(f, args, nums, what) as (out, leaves, values_in):
         out = _check_output(out, what)
         as_values = values_in or _nested(out, leaves)
-        grads = gradients(out, leaves, create_graph=as_values)
+        grads: tuple[Any, ...] = gradients(out, leaves, create_graph=as_values)
     if not as_values:
-        out, grads = out.data, tuple(g.data for g in grads)  # type: ignore[assignment]
+        out, grads = out.data, tuple(g.data for g in grads)
     return out, (grads if several else grads[0])
 
 
@@ -174,9 +179,9 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
 def hessian(f: Callable[..., Value]) -> Callable[..., np.ndarray]:
     """The function returning the (n, n) numpy array of ∂²f/∂xᵢ∂xⱼ over f's n scalar arguments.
 
-        >>> hessian(lambda x, y: 2 + 3 * x**2 + 4 * y**2)(10.0, 10.0)
-        array([[6., 0.],
-               [0., 8.]])
+    >>> hessian(lambda x, y: 2 + 3 * x**2 + 4 * y**2)(10.0, 10.0)
+    array([[6., 0.],
+           [0., 8.]])
     """
 
     def h(*args: Any) -> np.ndarray:

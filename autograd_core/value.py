@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,9 +33,10 @@ import numpy as np
 
 from . import ops
 from .graph import backward as _backward
-from .primitive import _RAISED, FLOAT, PRIMITIVES, Primitive, _Namespace, in_rule_mode, rule_mode
+from .namespaces import FLOAT
+from .primitive import _RAISED, PRIMITIVES, Primitive, in_rule_mode
 
-__all__ = ["Value", "Constant", "dot", "apply", "local_values", "VALUE", "comparisons_seen"]
+__all__ = ["Value", "Constant", "dot", "dot_values", "apply", "comparisons_seen"]
 
 _new = object.__new__
 # characters outside XML 1.0's Char production: what graphviz, the view's SVG and UTF-8 cannot carry
@@ -96,34 +96,18 @@ class Value:
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy ufuncs on Values give Values: np.float64(2) * Value(3), np.sqrt(v), np.std([v, w])."""
-        ufunc_name = getattr(ufunc, "__name__", "")
-        name = _UFUNCS.get(ufunc_name)
-        if method != "__call__" or kwargs:
-            extra = f".{method}" if method != "__call__" else ""
-            raise TypeError(f"numpy.{ufunc_name}{extra}(..., {', '.join(f'{k}=...' for k in kwargs)}) is not supported "
-                            "on Values; call it without out=/where=/dtype=, or use Python operators")
-        if name is None and ufunc_name not in _COMPARE and ufunc_name not in _SAME:
-            raise TypeError(f"numpy.{ufunc_name} is not defined on Values; use the Value methods (v.relu() for "
-                            "max(v, 0), v * v for a square, ...). numpy ufuncs that work: "
-                            f"{', '.join(sorted(_UFUNCS))}")
-        inputs = tuple(i[()] if isinstance(i, np.ndarray) and i.ndim == 0 else i for i in inputs)
-        if any(isinstance(i, np.ndarray) for i in inputs):
-            raise TypeError(f"numpy.{ufunc_name} of a numpy array (ndarray) and a Value: make it an object array "
-                            "(np.asarray(a, dtype=object)) to get an array of Values, or loop over its numbers")
-        if ufunc_name in _SAME:  # np.float64(1) == Value(1): `==` is identity, as with Python numbers
-            return (inputs[0] is inputs[1]) is _SAME[ufunc_name]
-        if name is None:  # np.float64(2) > Value(1): a comparison of the numbers, a plain bool
-            if _watch.seen is not None:
-                _watch.seen.extend(i for i in inputs if isinstance(i, Value))
-            a, b = (_number(i, ufunc_name) for i in inputs)
-            return _COMPARE[ufunc_name](a, b)
-        args = [i if isinstance(i, Value) else _lift(i, name) for i in inputs]
-        if name == "conjugate":
-            return args[0]
-        return apply(PRIMITIVES[name], *args)
+        from .numpy_interop import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
 
     data: float
     grad: float
+    _op: str
+    _x: Any  # None, a Value, or a tuple of Values (see the module docstring)
+    _y: Value | None
+    _dx: Any
+    _dy: Any
+    _mark: int
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -198,30 +182,19 @@ class Value:
         nodes under it (children first), with the leaves referenced as objects (so a parameter pickled
         with its graph stays one object). An inner node under two roots pickled together is rebuilt
         once per root (`copy.deepcopy` keeps it one node: see `__deepcopy__`)."""
+        from .copying import flatten, leaf, rebuild
+
         if self._x is None:
-            return (_leaf, (self.__class__, self.data, self.grad, self.label))
-        return (_rebuild, (_flatten(self),))
+            return (leaf, (self.__class__, self.data, self.grad, self.label))
+        return (rebuild, (flatten(self),))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         """deepcopy without recursion: each node under this one copied once, children first, through
         deepcopy's memo, so a node also reached from another copied object (a parameter, or an inner node
         under a second output) stays one shared node in the copy."""
-        from .graph import topological_order
+        from .copying import deepcopy_graph
 
-        keep = memo.setdefault(id(memo), [])  # as copy.deepcopy does: the originals outlive the memo
-        for node in topological_order(self):
-            if id(node) in memo:
-                continue
-            x, y = node._x, node._y
-            if x.__class__ is tuple:
-                x = tuple(memo[id(c)] for c in x)
-            elif x is not None:
-                x = memo[id(x)]
-            new = _node(node.__class__, node.data, node._op, x, None if y is None else memo[id(y)], node._dx, node._dy)
-            new.grad, new.label = node.grad, node.label
-            memo[id(node)] = new
-            keep.append(node)
-        return memo[id(self)]
+        return deepcopy_graph(self, memo)
 
     # ---- conversions and comparisons (on .data) --------------------------------------------------
     def __repr__(self) -> str:
@@ -329,8 +302,8 @@ def comparisons_seen() -> Iterator[list[Value]]:
 # ---- node construction: every node an operation makes is built here ------------------------------
 
 
-def _node(cls: type, data: float, op: str, x: object, y: object, dx: object, dy: object) -> Value:
-    v = _new(cls)
+def _node(cls: type, data: float, op: str, x: Any, y: Any, dx: Any, dy: Any) -> Value:
+    v: Value = _new(cls)
     v.data = data
     v.grad = 0.0
     v._label = ""
@@ -354,8 +327,7 @@ def _lift(other: object, op: str) -> Value:
     if number is not None:
         return _node(Constant, number, "", None, None, None, None)
     raise TypeError(
-        f"unsupported operand for {op}: Value and {type(other).__name__} ({other!r:.60}); "
-        "use a real number or a Value"
+        f"unsupported operand for {op}: Value and {type(other).__name__} ({other!r:.60}); use a real number or a Value"
     )
 
 
@@ -393,7 +365,7 @@ def _operands(seq: Iterable[Value | float], op: str) -> tuple[Value, ...]:
     """`seq` as a tuple of Values (numbers lifted to Constants); a tuple of Values passes as is."""
     t = tuple(seq)
     if all(map(isinstance, t, repeat(Value))):
-        return t
+        return t  # type: ignore[return-value]  # checked just above
     return tuple(_lift(v, op) for v in t)
 
 
@@ -445,46 +417,6 @@ def dot_values(
     return _node(Value, out, activation + ops.FUSED_DOT, children, None, local, da)
 
 
-# ---- pickling ------------------------------------------------------------------------------------
-
-
-def _leaf(cls: type, data: float, grad: float, label: str) -> Value:
-    leaf = _node(cls, data, "", None, None, None, None)
-    leaf.grad, leaf.label = grad, label
-    return leaf
-
-
-def _flatten(root: Value) -> list[tuple[Any, ...]]:
-    """The inner nodes under `root` in topological order as records (class, op, data, grad, label,
-    operands, dx, dy); an operand is an int (an earlier record) or a leaf Value."""
-    from .graph import topological_order
-
-    index: dict[Value, int] = {}
-    records = []
-    for node in topological_order(root):
-        if node._x is None:
-            continue
-        ref = lambda v: index.get(v, v)  # noqa: E731
-        x = node._x
-        operands = tuple(map(ref, x)) if x.__class__ is tuple else ref(x)
-        y = None if node._y is None else ref(node._y)
-        index[node] = len(records)
-        records.append((node.__class__, node._op, node.data, node.grad, node.label, operands, y, node._dx, node._dy))
-    return records
-
-
-def _rebuild(records: list[tuple[Any, ...]]) -> Value:
-    """The inverse of `_flatten`: the graph rebuilt, its root returned."""
-    nodes: list[Value] = []
-    get = lambda r: nodes[r] if r.__class__ is int else r  # noqa: E731
-    for cls, op, data, grad, label, x, y, dx, dy in records:
-        x = tuple(map(get, x)) if x.__class__ is tuple else get(x)
-        node = _node(cls, data, op, x, None if y is None else get(y), dx, dy)
-        node.grad, node.label = grad, label
-        nodes.append(node)
-    return nodes[-1]
-
-
 # ---- any primitive, on Values ---------------------------------------------------------------------
 
 
@@ -500,83 +432,3 @@ def apply(prim: Primitive, *operands: Value | float) -> Value:
     if prim.arity == 2:
         return _node(Value, out, prim.name, args[0], args[1], partials[0], partials[1])
     return _node(Value, out, prim.name, args, None, tuple(partials), 1.0)
-
-
-_SAME = {"equal": True, "not_equal": False}  # what `a is b` means for each
-_COMPARE = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt, "greater_equal": operator.ge}
-_UFUNCS = {  # numpy ufunc name -> primitive
-    "add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/", "power": "**",
-    "negative": "neg", "absolute": "abs", "exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin",
-    "cos": "cos", "tan": "tan", "tanh": "tanh", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
-    "sinh": "sinh", "cosh": "cosh", "log1p": "log1p", "expm1": "expm1", "conjugate": "conjugate",
-}
-
-
-def _data(v: Any) -> float:
-    return v.data if isinstance(v, Value) else v
-
-
-def _value_where(cond: bool, a: Any, b: Any) -> Any:
-    return a if cond else b
-
-
-def _value_maximum(a: Any, b: Any) -> Any:
-    ad, bd = _data(a), _data(b)
-    return a if ad > bd or ad != ad else b
-
-
-def _value_sign(x: Any) -> float:
-    return FLOAT.sign(_data(x))  # piecewise constant: its derivative is 0, so a number will do
-
-
-def _kernel(name: str) -> Callable[..., Value]:
-    prim = PRIMITIVES[name]
-
-    def kernel(*operands: Any) -> Value:
-        return apply(prim, *operands)
-
-    kernel.__name__ = name
-    return kernel
-
-
-VALUE = _Namespace(
-    "VALUE",
-    **{name: _kernel(name) for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "asin", "acos",
-                                        "atan", "sinh", "cosh", "log1p", "expm1", "abs", "sigmoid")},
-    pow=_kernel("**"),
-    where=_value_where,
-    maximum=_value_maximum,
-    sign=_value_sign,
-    step=lambda x: FLOAT.step(_data(x)),
-    nonzero=lambda x: _data(x) != 0.0,
-)
-"""Rules over Values: each math function is the primitive of that name, so partial derivatives come
-back as Values with graphs of their own (what higher-order derivatives differentiate)."""
-
-
-def local_values(node: Value) -> tuple[tuple[Value, ...], tuple[Any, ...], Any]:
-    """(operands, ∂node/∂operand for each, scale) like `graph.edges`, but the derivatives as Values:
-    the node's rule evaluated on its operands, so they can be differentiated again."""
-    x = node._x
-    if x is None:
-        return (), (), 1.0
-    op = node._op
-    with rule_mode():
-        if x.__class__ is tuple and (op == "dot" or op.endswith(ops.FUSED_DOT)):
-            k = len(x) // 2
-            ws, xs, bias = x[:k], x[k : 2 * k], x[2 * k :]
-            partials = (*xs, *ws, *(1.0 for _ in bias))
-            if op == "dot":
-                return x, partials, 1.0
-            z = dot_values(ws, xs, bias[0] if bias else None)
-            scale = PRIMITIVES[op[: -len(ops.FUSED_DOT)]].rule(VALUE, z)[1]
-            return x, partials, (_nan if node.data != node.data else scale)
-        operands = x if x.__class__ is tuple else (x,) if node._y is None else (x, node._y)
-        try:
-            res = PRIMITIVES[op].rule(VALUE, *operands)
-        except TypeError as err:  # math.exp(v) in a user's rule (see Value.__float__), named here
-            raise TypeError(f"primitive {op!r}: {err}") from err
-    partials = res[1:]
-    if node.data != node.data:  # NaN propagates into every partial (as Primitive.floats does)
-        partials = (_nan,) * len(partials)
-    return operands, tuple(partials), 1.0

@@ -70,17 +70,21 @@ def demo_model() -> nn.MLP:
 
 def layers_of(model: nn.MLP) -> list[tuple[np.ndarray, np.ndarray]]:
     """(W, b) per layer as float64 arrays: W[i] the weights of neuron i."""
-    return [(np.array([[w.data for w in nr.w] for nr in layer.neurons]),
-             np.array([[nr.b.data] for nr in layer.neurons])) for layer in model.layers]
+    return [
+        (np.array([[w.data for w in nr.w] for nr in layer.neurons]), np.array([[nr.b.data] for nr in layer.neurons]))
+        for layer in model.layers
+    ]
 
 
 def timed(fn: Callable[[], Any]) -> Step:
     """`fn` as a Step timed in process CPU seconds (other processes on a busy machine disturb it less than
     wall-clock time; everything runs on one thread, so the two agree on an idle machine)."""
+
     def step() -> float:
         t = time.process_time()
         fn()
         return time.process_time() - t
+
     return step
 
 
@@ -164,8 +168,10 @@ def torch_eager(n: int) -> Step | None:
     layers = layers_of(demo_model())
     params = []
     for W, b in layers:
-        params += [torch.tensor(W, dtype=torch.float64, requires_grad=True),
-                   torch.tensor(b[:, 0], dtype=torch.float64, requires_grad=True)]
+        params += [
+            torch.tensor(W, dtype=torch.float64, requires_grad=True),
+            torch.tensor(b[:, 0], dtype=torch.float64, requires_grad=True),
+        ]
     X, y = moons(n)
     Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
     k = 0
@@ -260,8 +266,16 @@ def spirals(epochs: int) -> tuple[float, float, float]:
     for compiled in (False, True):
         model = nn.MLP(2, [16, 16, 3], rng=0)
         t = time.perf_counter()
-        nn.fit(model, X, y, nn.softmax_cross_entropy, nn.Adam(model.parameters(), lr=0.01), epochs=epochs,
-               progress=False, compiled=compiled)
+        nn.fit(
+            model,
+            X,
+            y,
+            nn.softmax_cross_entropy,
+            nn.Adam(model.parameters(), lr=0.01),
+            epochs=epochs,
+            progress=False,
+            compiled=compiled,
+        )
         seconds.append(time.perf_counter() - t)
         weights.append(np.array([p.data for p in model.parameters()]))
     return seconds[0], seconds[1], float(np.abs(weights[0] - weights[1]).max())
@@ -273,8 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n_rounds = 3 if args.quick else 7
     makers: dict[str, Callable[[int], Step | None]] = {
-        "ours compiled": ours_compiled, "ours Values API": ours_values_api, "PyTorch eager": torch_eager,
-        "JAX jit": jax_jit, "hand numpy": hand_numpy,
+        "ours compiled": ours_compiled,
+        "ours Values API": ours_values_api,
+        "PyTorch eager": torch_eager,
+        "JAX jit": jax_jit,
+        "hand numpy": hand_numpy,
     }
     print("measuring compiled training steps ...", file=sys.stderr, flush=True)
     table = {}
@@ -293,16 +310,22 @@ def main(argv: list[str] | None = None) -> int:
         cells = "".join(f"{t[name] * 1e3:>12.3f} ({t[name] / t['hand numpy']:>5.2f}x)  " for t in table.values())
         print(f"{name:<18}{cells}")
     if "PyTorch eager" in names:
-        print("ours compiled vs PyTorch eager: " + ", ".join(
-            f"{t['PyTorch eager'] / t['ours compiled']:.1f}x faster at {n:,}" for n, t in table.items()))
+        print(
+            "ours compiled vs PyTorch eager: "
+            + ", ".join(f"{t['PyTorch eager'] / t['ours compiled']:.1f}x faster at {n:,}" for n, t in table.items())
+        )
 
     print("\nmeasuring fit(compiled=True) and the softmax spirals ...", file=sys.stderr, flush=True)
     fit_s, hand_s = fit_vs_hand_loop(repeats=3 if args.quick else 5)
-    print(f"\nmicrograd's demo, 100 full-batch epochs: fit(compiled=True) {fit_s * 1e3:.1f} ms (compiling included), "
-          f"hand numpy loop {hand_s * 1e3:.1f} ms: ratio {fit_s / hand_s:.2f}x")
+    print(
+        f"\nmicrograd's demo, 100 full-batch epochs: fit(compiled=True) {fit_s * 1e3:.1f} ms (compiling included), "
+        f"hand numpy loop {hand_s * 1e3:.1f} ms: ratio {fit_s / hand_s:.2f}x"
+    )
     eager_s, comp_s, diff = spirals(epochs=10 if args.quick else 30)
-    print(f"softmax MLP(2,[16,16,3]) on make_spirals(300), Adam: eager fit {eager_s:.2f} s, compiled "
-          f"{comp_s * 1e3:.0f} ms ({eager_s / comp_s:.0f}x faster), weights differ by at most {diff:.1e}")
+    print(
+        f"softmax MLP(2,[16,16,3]) on make_spirals(300), Adam: eager fit {eager_s:.2f} s, compiled "
+        f"{comp_s * 1e3:.0f} ms ({eager_s / comp_s:.0f}x faster), weights differ by at most {diff:.1e}"
+    )
     return 0
 
 

@@ -67,8 +67,10 @@ def demo_step(Value: Any, MLP: Any, X: np.ndarray, y: np.ndarray) -> Callable[[]
 def floor_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     """The same step without any graph: plain floats, the derivatives written by hand (the pure-Python floor)."""
     random.seed(1337)
-    layers = [[[nr.w[i].data for i in range(len(nr.w))] + [nr.b.data] for nr in layer.neurons]
-              for layer in nn.MLP(2, [16, 16, 1]).layers]
+    layers = [
+        [[nr.w[i].data for i in range(len(nr.w))] + [nr.b.data] for nr in layer.neurons]
+        for layer in nn.MLP(2, [16, 16, 1]).layers
+    ]
     rows, labels = X.tolist(), [float(v) for v in y]
     k = 0
 
@@ -198,10 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':<52}{'gc on ms':>10}{'gc off ms':>11}{'on / off':>10}{'micrograd / on':>16}{'on / floor':>12}")
     for name, r in results.items():
         mg = f"{r['micrograd'] / r['on']:>15.0f}x" if "micrograd" in r else f"{'-':>16}"
-        print(f"{name:<52}{r['on'] * 1e3:>10.2f}{r['off'] * 1e3:>11.2f}{r['on'] / r['off']:>9.2f}x{mg}"
-              f"{r['on'] / r['floor']:>11.1f}x")
-    print("floor: the same step in pure Python without a graph "
-          + ", ".join(f"({name.split(' (')[0]}: {r['floor'] * 1e3:.2f} ms)" for name, r in results.items()))
+        print(
+            f"{name:<52}{r['on'] * 1e3:>10.2f}{r['off'] * 1e3:>11.2f}{r['on'] / r['off']:>9.2f}x{mg}"
+            f"{r['on'] / r['floor']:>11.1f}x"
+        )
+    print(
+        "floor: the same step in pure Python without a graph "
+        + ", ".join(f"({name.split(' (')[0]}: {r['floor'] * 1e3:.2f} ms)" for name, r in results.items())
+    )
     print("\nbuild + backward of a chain z = z·a + b, collector on, ns per node")
     sizes = sorted({int(k.split()[1]) for k in next(iter(results.values())) if k.startswith("chain")})
     print(f"{'':<62}" + "".join(f"{n:>11,}" for n in sizes) + f"{'max / min from 10⁴':>20}")

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping, Set
 __all__ = ["number", "count", "one_of", "not_text_or_mapping"]
 
 
-def number(name: str, value: object, lo: float = -math.inf, hi: float = math.inf,
-           lo_open: bool = False, hi_open: bool = False) -> float:
+def number(
+    name: str, value: object, lo: float = -math.inf, hi: float = math.inf, lo_open: bool = False, hi_open: bool = False
+) -> float:
     """`value` as a float in the interval from `lo` to `hi` (each end closed unless `*_open`).
 
     Real numbers only (numpy scalars too, bools not); NaN never passes, and an open end at ±inf
@@ -21,7 +22,7 @@ def number(name: str, value: object, lo: float = -math.inf, hi: float = math.inf
         isinstance(value, numbers.Real)
         and not isinstance(value, bool)
         and (lo < value if lo_open else lo <= value)  # type: ignore[operator]
-        and (value < hi if hi_open else value <= hi)  # type: ignore[operator]
+        and (value < hi if hi_open else value <= hi)
     )
     if not ok:
         interval = f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Union
 
 import numpy as np
 
@@ -12,7 +11,7 @@ from .checks import count, not_text_or_mapping, number
 
 __all__ = ["make_moons", "make_blobs", "make_spirals", "make_yinyang", "batches"]
 
-Seed = Union[int, np.random.Generator, None]
+Seed = int | np.random.Generator | None
 
 
 def _split(n_samples: int, k: int) -> list[int]:
@@ -20,8 +19,9 @@ def _split(n_samples: int, k: int) -> list[int]:
     return [n_samples // k + (1 if i < n_samples % k else 0) for i in range(k)]
 
 
-def _finish(X: np.ndarray, y: np.ndarray, noise: float, shuffle: bool,
-            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _finish(
+    X: np.ndarray, y: np.ndarray, noise: float, shuffle: bool, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle rows (if asked), add N(0, noise²) to X, and fix the dtypes: float64 X, int64 y."""
     if shuffle:
         perm = rng.permutation(len(y))
@@ -46,17 +46,24 @@ def make_moons(
     n_in = n_samples - n_out
     t_out = np.linspace(0.0, np.pi, n_out)
     t_in = np.linspace(0.0, np.pi, n_in)
-    X = np.vstack([
-        np.column_stack([np.cos(t_out), np.sin(t_out)]),
-        np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)]),
-    ])
+    X = np.vstack(
+        [
+            np.column_stack([np.cos(t_out), np.sin(t_out)]),
+            np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)]),
+        ]
+    )
     y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
     return _finish(X, y, noise, shuffle, rng)
 
 
-def make_blobs(n_samples: int = 100, centers: int | np.ndarray = 3, cluster_std: float = 1.0,
-               seed: Seed = None, center_box: tuple[float, float] = (-10.0, 10.0),
-               shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def make_blobs(
+    n_samples: int = 100,
+    centers: int | np.ndarray = 3,
+    cluster_std: float = 1.0,
+    seed: Seed = None,
+    center_box: tuple[float, float] = (-10.0, 10.0),
+    shuffle: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """Isotropic Gaussian blobs, as scikit-learn's `make_blobs` in 2-D: sample i of class c is
     cᵢ ~ N(center_c, cluster_std² I). `centers` is a count (centres drawn uniformly from `center_box`)
     or a (k, 2) array; samples are split evenly across the k classes, labels 0..k−1.
@@ -81,8 +88,14 @@ def make_blobs(n_samples: int = 100, centers: int | np.ndarray = 3, cluster_std:
     return _finish(X, y, 0.0, shuffle, rng)
 
 
-def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.0, seed: Seed = None,
-                 shuffle: bool = True, turns: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(
+    n_samples: int = 300,
+    n_classes: int = 3,
+    noise: float = 0.0,
+    seed: Seed = None,
+    shuffle: bool = True,
+    turns: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spiral arms (the CS231n dataset), one arm per class.
 
     Arm c, point at fraction r ∈ [0, 1] along it: angle θ = 2π·(turns·r + c / n_classes),
@@ -116,8 +129,9 @@ def yinyang_class(X: np.ndarray, r_small: float = 0.2) -> np.ndarray:
     return np.where(dots, 2, yin.astype(np.int64))
 
 
-def make_yinyang(n_samples: int = 300, seed: Seed = None, shuffle: bool = True,
-                 r_small: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+def make_yinyang(
+    n_samples: int = 300, seed: Seed = None, shuffle: bool = True, r_small: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
     """The 3-class yin-yang dataset (Kriener et al., 2021) on the unit disk: labels 0 yang, 1 yin,
     2 the two dots, equally many of each; points uniform in each region (rejection sampling).
     """
@@ -141,8 +155,9 @@ def make_yinyang(n_samples: int = 300, seed: Seed = None, shuffle: bool = True,
     return _finish(X, y, 0.0, shuffle, rng)
 
 
-def batches(X: np.ndarray, y: np.ndarray, batch_size: int | None = None, shuffle: bool = True,
-            seed: Seed = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def batches(
+    X: np.ndarray, y: np.ndarray, batch_size: int | None = None, shuffle: bool = True, seed: Seed = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of `(X_batch, y_batch)` pairs.
 
     batch_size None: the full batch (gradient descent); 1: one sample at a time (stochastic gradient
@@ -162,5 +177,5 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int | None = None, shuffle
         batch_size = count("batch_size (None or an int)", batch_size)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         yield X[idx], y[idx]

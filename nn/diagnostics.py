@@ -23,14 +23,15 @@ from .module import MLP, Layer, Module
 
 __all__ = ["gradient_norms", "layer_activations", "dead_relu_fraction", "saturation_fraction", "report"]
 
+
 def _activate(name: str, z: np.ndarray) -> np.ndarray:
     """The activation `name` over an array, by the engine's own rule for it (a Neuron's leaky ReLU
     uses Value.leaky_relu's default slope 0.01)."""
     if name == "linear":
         return z
-    if name == "leaky_relu":
-        return PRIMITIVES["leaky_relu"].arrays(z, 0.01)[0]
-    return PRIMITIVES[name].arrays(z)[0]
+    operands = (z, 0.01) if name == "leaky_relu" else (z,)
+    out: np.ndarray = PRIMITIVES[name].arrays(*operands)[0]
+    return out
 
 
 def _layers(model: Module) -> list[tuple[str, Layer]]:
@@ -47,8 +48,7 @@ def gradient_norms(model: Module) -> dict[str, float]:
     Call after `loss.backward()` and before `zero_grad()`. Norms that shrink layer by layer towards
     the input signal vanishing gradients (deep sigmoid stacks); norms that grow, exploding ones.
     """
-    return {name: math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters()))
-            for name, layer in _layers(model)}
+    return {name: math.sqrt(math.fsum(p.grad * p.grad for p in layer.parameters())) for name, layer in _layers(model)}
 
 
 def layer_activations(model: Module, X: Any) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
@@ -75,8 +75,11 @@ def dead_relu_fraction(model: Module, X: Any) -> dict[str, float]:
     A dead unit has relu'(z) = 0 on the whole batch, so no gradient reaches its weights and it stays dead.
     A layer whose pre-activations are not all finite (a diverged network) gets nan, not a fraction.
     """
-    return {name: float(np.mean(np.all(z <= 0.0, axis=0))) if np.isfinite(z).all() else math.nan
-            for name, (act, z, _) in layer_activations(model, X).items() if act == "relu"}
+    return {
+        name: float(np.mean(np.all(z <= 0.0, axis=0))) if np.isfinite(z).all() else math.nan
+        for name, (act, z, _) in layer_activations(model, X).items()
+        if act == "relu"
+    }
 
 
 def saturation_fraction(model: Module, X: Any, threshold: float = 0.99) -> dict[str, float]:

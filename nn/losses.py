@@ -35,8 +35,9 @@ F = TypeVar("F", bound=Callable[..., Value])
 
 def _means(kind: str) -> Callable[[F], F]:
     """Mark a loss with what the model's outputs mean for it (its `outputs` attribute)."""
+
     def mark(loss: F) -> F:
-        setattr(loss, "outputs", kind)
+        loss.outputs = kind  # type: ignore[attr-defined]  # a plain function attribute
         return loss
 
     return mark
@@ -70,12 +71,15 @@ def _not_a_value(name: str, outputs: Sequence[Any], multi: bool = False) -> None
     """TypeError naming the first output that is not a Value (nor, with `multi`, a list of them)."""
     for i, o in enumerate(outputs):
         if not (isinstance(o, Value) or multi and hasattr(o, "__len__")):
-            raise TypeError(f"{name}: outputs[{i}] is a {type(o).__name__}, not a Value; the outputs are the "
-                            "model's Values (one per sample), e.g. [model(x) for x in X]")
+            raise TypeError(
+                f"{name}: outputs[{i}] is a {type(o).__name__}, not a Value; the outputs are the "
+                "model's Values (one per sample), e.g. [model(x) for x in X]"
+            )
 
 
 def _check_targets(targets: Sequence[Any], ok: Callable[[Any], bool], name: str, rule: str, hint: str) -> None:
     """ValueError naming the first target (and how many in all) for which `ok` is false."""
+
     def fine(t: Any) -> bool:
         if isinstance(t, (str, bytes)):  # float("1") would pass
             return False
@@ -120,8 +124,13 @@ def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
     """
     outputs, targets = _batch(outputs, targets, "binary_cross_entropy")
     _not_a_value("binary_cross_entropy", outputs)
-    _check_targets(targets, lambda t: 0.0 <= float(t) <= 1.0, "binary_cross_entropy", "in [0, 1]",
-                   "for ±1 labels use (y + 1) / 2, or the hinge loss")
+    _check_targets(
+        targets,
+        lambda t: 0.0 <= float(t) <= 1.0,
+        "binary_cross_entropy",
+        "in [0, 1]",
+        "for ±1 labels use (y + 1) / 2, or the hinge loss",
+    )
     return mean([z.softplus() - t * z for z, t in zip(outputs, targets)])
 
 
@@ -155,11 +164,17 @@ def softmax_cross_entropy(logits: Outputs, targets: Targets) -> Value:
     k = len(logits[0])
     for i, z in enumerate(logits):
         if len(z) != k:
-            raise ValueError(f"softmax_cross_entropy: outputs[{i}] has {len(z)} logits but outputs[0] has {k}; "
-                             "every sample needs one logit per class")
-    _check_targets(targets, lambda c: isinstance(c, numbers.Real) and math.isfinite(c) and c == int(c) and 0 <= c < k,
-                   "softmax_cross_entropy", f"a class index in 0..{k - 1}",
-                   "give each sample the index of its class (an int), one output per class")
+            raise ValueError(
+                f"softmax_cross_entropy: outputs[{i}] has {len(z)} logits but outputs[0] has {k}; "
+                "every sample needs one logit per class"
+            )
+    _check_targets(
+        targets,
+        lambda c: isinstance(c, numbers.Real) and math.isfinite(c) and c == int(float(c)) and 0 <= float(c) < k,
+        "softmax_cross_entropy",
+        f"a class index in 0..{k - 1}",
+        "give each sample the index of its class (an int), one output per class",
+    )
     terms = []
     for z, c in zip(logits, targets):
         m = max(float(zj) for zj in z)

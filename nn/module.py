@@ -6,7 +6,7 @@ import math
 import numbers
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 from autograd_core import Value
 from autograd_core.gcscope import frozen_heap
@@ -17,7 +17,7 @@ from .initializers import INITIALIZERS, init_bound
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 
-RngLike = Union[random.Random, int, None]
+RngLike = random.Random | int | None
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
 INITS = tuple(INITIALIZERS)
@@ -26,7 +26,7 @@ INITS = tuple(INITIALIZERS)
 def make_rng(rng: RngLike) -> Any:
     """The random source: Python's global `random` module for None (so `random.seed` reproduces, as in
     micrograd), a new `random.Random(seed)` for an int, or the given `random.Random`."""
-    if rng is None or rng is random:
+    if rng is None or rng is random:  # type: ignore[comparison-overlap]  # the module itself is allowed too
         return random
     if isinstance(rng, bool) or not isinstance(rng, (int, random.Random)):
         raise TypeError(f"rng must be a random.Random, an int seed or None, got {type(rng).__name__}")
@@ -39,7 +39,7 @@ def as_values(x: Sequence[Value | float] | Any) -> list[Value]:
     if not hasattr(not_text_or_mapping("the input", x, want), "__len__"):
         raise TypeError(f"the input must be {want}, got a {type(x).__name__}")
     if getattr(x, "ndim", 1) != 1:
-        raise ValueError(f"expected a 1-D input, got an array of shape {x.shape}")
+        raise ValueError(f"expected a 1-D input, got an array of shape {getattr(x, 'shape', '?')}")
     return [xi if isinstance(xi, Value) else Constant(xi) for xi in x]
 
 
@@ -94,14 +94,17 @@ class Module:
                 f"state_dict does not match {type(self).__name__} with {len(params)} parameters "
                 f"(different architecture?): {'; '.join(parts)}"
             )
-        values = {}
+        values: dict[str, float] = {}
         for name, v in state.items():
             if getattr(v, "shape", ()) == () and hasattr(v, "item"):
                 v = v.item()  # numpy scalar / 0-d array
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 shape = getattr(v, "shape", None)
-                got = f"shape {shape}" if shape is not None else (
-                    f"a {type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__)
+                got = (
+                    f"shape {shape}"
+                    if shape is not None
+                    else (f"a {type(v).__name__} of length {len(v)}" if hasattr(v, "__len__") else type(v).__name__)
+                )
                 raise TypeError(f"state_dict[{name!r}]: parameter is a scalar, expected one real number, got {got}")
             try:
                 values[name] = float(v)
@@ -220,8 +223,13 @@ class MLP(Module):
             one_of("activation", hidden, ACTIVATIONS)
         sz = [nin, *nouts]
         self.layers = [
-            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1,
-                  activation=(hidden if i != len(nouts) - 1 else None), **kwargs)
+            Layer(
+                sz[i],
+                sz[i + 1],
+                nonlin=i != len(nouts) - 1,
+                activation=(hidden if i != len(nouts) - 1 else None),
+                **kwargs,
+            )
             for i in range(len(nouts))
         ]
 
@@ -231,13 +239,13 @@ class MLP(Module):
 
     @frozen_heap.wrap
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        x = as_values(x)
+        h: Value | list[Value] = as_values(x)
         nin = len(self.layers[0].neurons[0].w)
-        if len(x) != nin:
-            raise ValueError(f"MLP expected {nin} inputs, got {len(x)}")
+        if len(h) != nin:  # type: ignore[arg-type]  # a list here
+            raise ValueError(f"MLP expected {nin} inputs, got {len(h)}")  # type: ignore[arg-type]
         for layer in self.layers:
-            x = layer([x] if isinstance(x, Value) else x)  # a 1-unit hidden layer gives a Value: one input
-        return x
+            h = layer([h] if isinstance(h, Value) else h)  # a 1-unit hidden layer gives a Value: one input
+        return h
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from types import SimpleNamespace
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from .checks import number
 
 __all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "AdamW", "clip_grad_norm", "clip_grad_value"]
 
-LR = Union[float, Callable[[int], float]]
+LR = float | Callable[[int], float]
 
 _FLOATS = SimpleNamespace(sqrt=math.sqrt, maximum=max)  # the rules' namespace for one parameter at a time
 _ARRAYS = SimpleNamespace(sqrt=np.sqrt, maximum=np.maximum)  # ... and for arrays of parameters
@@ -70,8 +70,10 @@ class Optimizer:
         try:
             return _finite("lr", value)
         except ValueError:
-            raise ValueError(f"the lr schedule returned {value!r} at step {self.steps}; expected a finite number "
-                             ">= 0 (a float, int or numpy number; not a bool)") from None
+            raise ValueError(
+                f"the lr schedule returned {value!r} at step {self.steps}; expected a finite number "
+                ">= 0 (a float, int or numpy number; not a bool)"
+            ) from None
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0 (leaf grads accumulate across backward calls)."""
@@ -154,8 +156,14 @@ class SGD(Optimizer):
     With momentum = 0: p ← p − lr·(g + λp).
     """
 
-    def __init__(self, params: Iterable[Value], lr: LR = 1e-3, momentum: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LR = 1e-3,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         super().__init__(params, lr)
         self.momentum = _finite("momentum", momentum)
         self.weight_decay = _finite("weight_decay", weight_decay)
@@ -180,12 +188,20 @@ class SGD(Optimizer):
 class RMSProp(Optimizer):
     """RMSProp (PyTorch's `RMSprop`): divide the step by a running root-mean-square of the gradient.
 
-        g ← g + λp;   v ← αv + (1 − α)g²;   (centered: ḡ ← αḡ + (1 − α)g, v̂ = v − ḡ²; else v̂ = v)
-        d = g / (√v̂ + ε);   momentum μ > 0: b ← μb + d, p ← p − lr·b;   else p ← p − lr·d
+    g ← g + λp;   v ← αv + (1 − α)g²;   (centered: ḡ ← αḡ + (1 − α)g, v̂ = v − ḡ²; else v̂ = v)
+    d = g / (√v̂ + ε);   momentum μ > 0: b ← μb + d, p ← p − lr·b;   else p ← p − lr·d
     """
 
-    def __init__(self, params: Iterable[Value], lr: LR = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LR = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
         super().__init__(params, lr)
         self.alpha = number("alpha", alpha, 0.0, 1.0)
         self.eps = _finite("eps", eps)
@@ -213,19 +229,28 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     """Adam: bias-corrected running means of the gradient and of its square.
 
-        g ← g + λp;   m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²   (amsgrad: v̄ = max(v̄, v), used for v)
-        p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+    g ← g + λp;   m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²   (amsgrad: v̄ = max(v̄, v), used for v)
+    p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
     """
 
     decoupled = False  # AdamW decays the weights directly instead of adding λp to the gradient
 
-    def __init__(self, params: Iterable[Value], lr: LR = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LR = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (number("betas[0]", betas[0], 0.0, 1.0, hi_open=True),
-                      number("betas[1]", betas[1], 0.0, 1.0, hi_open=True))
+        self.betas = (
+            number("betas[0]", betas[0], 0.0, 1.0, hi_open=True),
+            number("betas[1]", betas[1], 0.0, 1.0, hi_open=True),
+        )
         self.eps = _finite("eps", eps)
         self.weight_decay = _finite("weight_decay", weight_decay)
         self.amsgrad = bool(amsgrad)
@@ -260,8 +285,15 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params: Iterable[Value], lr: LR = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LR = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 

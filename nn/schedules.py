@@ -47,7 +47,7 @@ def exponential_decay(lr: float, gamma: float) -> Schedule:
     """lr(t) = lr · γ^t (PyTorch's ExponentialLR), γ ∈ (0, 1]: a decay, so it never overflows."""
     lr = number("exponential_decay: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
     gamma = number("exponential_decay: gamma", gamma, 0.0, 1.0, lo_open=True)  # a decay: 0 < γ ≤ 1
-    return Schedule(lambda t: lr * gamma ** t, "exponential_decay", lr=lr, gamma=gamma)
+    return Schedule(lambda t: lr * gamma**t, "exponential_decay", lr=lr, gamma=gamma)
 
 
 def inverse_time_decay(lr: float, decay_rate: float, decay_steps: int = 1) -> Schedule:
@@ -55,8 +55,13 @@ def inverse_time_decay(lr: float, decay_rate: float, decay_steps: int = 1) -> Sc
     lr = number("inverse_time_decay: lr", lr, 0.0, math.inf, lo_open=True, hi_open=True)
     decay_rate = number("inverse_time_decay: decay_rate", decay_rate, 0.0, math.inf, hi_open=True)
     decay_steps = count("inverse_time_decay: decay_steps", decay_steps)
-    return Schedule(lambda t: lr / (1.0 + decay_rate * t / decay_steps), "inverse_time_decay",
-                    lr=lr, decay_rate=decay_rate, decay_steps=decay_steps)
+    return Schedule(
+        lambda t: lr / (1.0 + decay_rate * t / decay_steps),
+        "inverse_time_decay",
+        lr=lr,
+        decay_rate=decay_rate,
+        decay_steps=decay_steps,
+    )
 
 
 def cosine(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
@@ -69,6 +74,7 @@ def cosine(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
     min_lr = number("cosine: min_lr", min_lr, 0.0, math.inf, hi_open=True)
     if min_lr > lr:
         raise ValueError(f"cosine: min_lr ({min_lr}) must not exceed lr ({lr})")
+
     def fn(t: int) -> float:
         return min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * min(t, total_steps) / total_steps)) / 2.0
 

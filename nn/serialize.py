@@ -35,7 +35,6 @@ FORMAT = "autograd_core.nn"
 VERSION = 1
 
 
-
 class SerializationError(ValueError):
     """A model file that cannot be loaded: not JSON, not our format, or not this model's parameters."""
 
@@ -53,8 +52,13 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
     bad = [k for k, v in state.items() if not math.isfinite(v)]
     if bad:
         raise ValueError(f"cannot save: {len(bad)} parameter(s) are not finite, e.g. {bad[0]!r} = {state[bad[0]]}")
-    doc = {"format": FORMAT, "version": VERSION, "model": type(model).__name__,
-           "architecture": _architecture(model), "parameters": state}
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": type(model).__name__,
+        "architecture": _architecture(model),
+        "parameters": state,
+    }
     _write_atomically(Path(path), json.dumps(doc, allow_nan=False, indent=1).encode("utf-8"))
 
 
@@ -64,8 +68,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
     `os.replace`d over the target; removed again if anything fails."""
     target = Path(os.path.realpath(path))
     if target.is_dir():
-        raise IsADirectoryError(f"cannot save to {str(path)!r}: it is a directory; give a file path such as "
-                                f"{str(Path(path) / 'model.json')!r}")
+        raise IsADirectoryError(
+            f"cannot save to {str(path)!r}: it is a directory; give a file path such as "
+            f"{str(Path(path) / 'model.json')!r}"
+        )
     if not target.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {str(path)!r}: the directory {str(target.parent)!r} does not exist")
     try:
@@ -156,8 +162,9 @@ def load(model: Module, path: str | os.PathLike[str]) -> Module:
     except UnicodeDecodeError as e:
         raise SerializationError(f"{str(path)!r} is not a UTF-8 text file ({e})") from None
     try:
-        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_float, parse_int=_int,
-                         object_pairs_hook=_object)
+        doc = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_float, parse_int=_int, object_pairs_hook=_object
+        )
     except SerializationError as e:
         raise SerializationError(f"{str(path)!r}: {e}") from None
     except json.JSONDecodeError as e:
@@ -175,7 +182,8 @@ def load(model: Module, path: str | os.PathLike[str]) -> Module:
     arch = _architecture(model)
     if arch is not None and doc.get("architecture") not in (None, arch):
         raise SerializationError(
-            f"{str(path)!r} holds a different architecture:\n  file:  {doc.get('architecture')}\n  model: {arch}")
+            f"{str(path)!r} holds a different architecture:\n  file:  {doc.get('architecture')}\n  model: {arch}"
+        )
     params = doc.get("parameters")
     if not isinstance(params, dict):
         raise SerializationError(f"{str(path)!r} has no 'parameters' object")

@@ -54,15 +54,17 @@ class History:
     step_loss: list[float] = field(default_factory=list)
 
 
-def batch_loss(model: Callable[[Any], Any], X_rows: Sequence[Sequence[float]], targets: Sequence[float],
-               loss: Loss) -> tuple[Value, list[Any]]:
+def batch_loss(
+    model: Callable[[Any], Any], X_rows: Sequence[Sequence[float]], targets: Sequence[float], loss: Loss
+) -> tuple[Value, list[Any]]:
     """Forward the rows of one batch through the model and apply the loss: (loss Value, outputs)."""
     outputs = [model(x) for x in X_rows]
     return loss_result(loss(outputs, targets)), outputs
 
 
-def classifier(y: np.ndarray, loss: Loss, output: Any, outputs: str | None = None
-               ) -> Callable[[Sequence[Any], Sequence[Any]], int] | None:
+def classifier(
+    y: np.ndarray, loss: Loss, output: Any, outputs: str | None = None
+) -> Callable[[Sequence[Any], Sequence[Any]], int] | None:
     """How to count a batch's correct outputs, or None when this is not classification: decided by what
     the outputs mean (`outputs`, else the loss's `outputs` attribute; see `nn.validation.resolve_outputs`),
     never by which function the loss is."""
@@ -70,9 +72,21 @@ def classifier(y: np.ndarray, loss: Loss, output: Any, outputs: str | None = Non
 
 
 @frozen_heap.wrap  # the cyclic collector skips the rest of the heap during training (autograd_core/gcscope.py)
-def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Optimizer, epochs: int,
-        batch_size: int | None = None, progress: bool = True, callbacks: Sequence[Callback] = (),
-        shuffle: bool = True, seed: Seed = None, compiled: bool = False, outputs: str | None = None) -> History:
+def fit(
+    model: Callable[[Any], Any],
+    X: Any,
+    y: Any,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int | None = None,
+    progress: bool = True,
+    callbacks: Sequence[Callback] = (),
+    shuffle: bool = True,
+    seed: Seed = None,
+    compiled: bool = False,
+    outputs: str | None = None,
+) -> History:
     """Train `model` on (X, y): for each epoch, for each batch (see `nn.batches`), zero the gradients,
     compute `loss(outputs, targets)`, backpropagate and call `optimizer.step()`.
 
@@ -113,21 +127,22 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Loss, optimizer: Opti
         for epoch in range(epochs):
             total = 0.0
             right = 0
-            for idx, _ in ([(index, None)] if full else batches(index, index, batch_size, shuffle, rng)):
+            for idx, _ in [(index, None)] if full else batches(index, index, batch_size, shuffle, rng):
+                scores: Any  # the model's outputs on the batch: Values (eager) or an array (compiled)
                 yb = labels if full else [labels[i] for i in idx]
                 if program is None:
                     optimizer.zero_grad()
                     with overflow_is_divergence(plan, epoch, history):
-                        value, outputs = batch_loss(model, rows if full else [rows[i] for i in idx], yb, loss)
-                        value.backward()
-                        value = value.data
+                        batch, scores = batch_loss(model, rows if full else [rows[i] for i in idx], yb, loss)
+                        batch.backward()
+                    value = batch.data
                     guarded_step(plan, value, epoch, history)  # optimizer.step(), unless something is non-finite
                 else:  # forward, backward and the guarded optimizer step, on arrays
-                    value, outputs = program.run(X if full else X[idx], y if full else y[idx], plan, epoch, history)
+                    value, scores = program.run(X if full else X[idx], y if full else y[idx], plan, epoch, history)
                 history.step_loss.append(value)
                 total += value * len(yb)
                 if correct is not None:
-                    right += correct(outputs, yb if program is None else y if full else y[idx])
+                    right += correct(scores, yb if program is None else y if full else y[idx])
             history.loss.append(value if full else total / len(rows))  # full batch: exactly its loss
             if correct is not None:
                 history.accuracy.append(right / len(rows))
@@ -160,8 +175,9 @@ class CompiledLoss:
     the targets are inputs, as for one output.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, loss: Loss, optimizer: Optimizer,
-                 model: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, X: np.ndarray, y: np.ndarray, loss: Loss, optimizer: Optimizer, model: Callable[[Any], Any]
+    ) -> None:
         xs = [Value(v, label=f"x{i}") for i, v in enumerate(X[0].tolist())]
         self.classes: np.ndarray | None = None
         with comparisons_seen() as compared:  # a Python branch on a Value is traced for this row only
@@ -179,7 +195,8 @@ class CompiledLoss:
         if compared:
             raise NotImplementedError(
                 "the model or loss compares Values (a Python branch such as max(o, 0) or `if t < 0.5`), which "
-                "one traced program cannot follow for every row; write it with primitives (relu, abs) instead")
+                "one traced program cannot follow for every row; write it with primitives (relu, abs) instead"
+            )
         program = compile([*losses, *scores], [*xs, *targets])
         self.n_losses = len(losses)
         self.trainer = CompiledTrainer(program, optimizer)
@@ -196,8 +213,9 @@ class CompiledLoss:
             raise NotImplementedError("the loss is not the batch mean of a per-sample loss, the same for every row")
 
     @classmethod
-    def build(cls, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss,
-              optimizer: Optimizer) -> CompiledLoss | None:
+    def build(
+        cls, model: Callable[[Any], Any], X: np.ndarray, y: np.ndarray, loss: Loss, optimizer: Optimizer
+    ) -> CompiledLoss | None:
         """The compiled loss, or None (with a warning) when this model or loss cannot be compiled."""
         try:
             return cls(X, y, loss, optimizer, model)

@@ -37,9 +37,22 @@ from autograd_core import Value
 
 from .checks import count, not_text_or_mapping, one_of
 
-__all__ = ["OUTPUTS", "DivergenceError", "FitPlan", "check_fit", "check_array", "check_targets",
-           "loss_result", "resolve_outputs", "decide", "accuracy_rule", "guarded_step", "check_step",
-           "check_update", "overflow_is_divergence"]
+__all__ = [
+    "OUTPUTS",
+    "DivergenceError",
+    "FitPlan",
+    "check_fit",
+    "check_array",
+    "check_targets",
+    "loss_result",
+    "resolve_outputs",
+    "decide",
+    "accuracy_rule",
+    "guarded_step",
+    "check_step",
+    "check_update",
+    "overflow_is_divergence",
+]
 
 OUTPUTS: dict[str, str] = {
     "logit": "one output, a logit: class 1 when it is > 0 (labels 0/1; binary_cross_entropy)",
@@ -137,7 +150,8 @@ def check_targets(y: Any, n: int) -> np.ndarray:
     if y.ndim > 2:
         raise ValueError(f"y must have shape ({n},) or ({n}, n_outputs), got {y.shape}")
     _first_non_finite("y", y.astype(np.float64), "fit")
-    return y
+    checked: np.ndarray = y
+    return checked
 
 
 def loss_result(value: Any) -> Value:
@@ -147,15 +161,17 @@ def loss_result(value: Any) -> Value:
     return value
 
 
-def _check_arguments(model: Any, loss: Any, optimizer: Any, epochs: Any, batch_size: Any,
-                     callbacks: Any) -> tuple[int, int | None, list[Callable[..., Any]]]:
+def _check_arguments(
+    model: Any, loss: Any, optimizer: Any, epochs: Any, batch_size: Any, callbacks: Any
+) -> tuple[int, int | None, list[Callable[..., Any]]]:
     if not callable(model):
         raise TypeError(f"model must be callable as model(row) (e.g. nn.MLP), got {type(model).__name__}")
     if not callable(loss):
         raise TypeError(f"loss must be callable as loss(outputs, targets), got {type(loss).__name__}")
     if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
-        raise TypeError(f"optimizer must have step() and zero_grad(), e.g. nn.SGD(model.parameters(), lr=0.1); "
-                        f"got {optimizer!r}")
+        raise TypeError(
+            f"optimizer must have step() and zero_grad(), e.g. nn.SGD(model.parameters(), lr=0.1); got {optimizer!r}"
+        )
     epochs = count("epochs", epochs, minimum=0)
     if batch_size is not None:
         batch_size = count("batch_size (None or an int)", batch_size)
@@ -176,14 +192,17 @@ def _first_output(model: Any, X: np.ndarray, y: np.ndarray) -> Value | list[Valu
     if isinstance(out, Value):
         if y.ndim != 1:
             hint = ": pass y.ravel()" if y.shape[1] == 1 else ""
-            raise ValueError(f"y has shape {y.shape} but the model gives one output per sample, so y must have "
-                             f"shape ({n},){hint}")
+            raise ValueError(
+                f"y has shape {y.shape} but the model gives one output per sample, so y must have shape ({n},){hint}"
+            )
         return out
     if not (isinstance(out, (list, tuple)) and out and all(isinstance(o, Value) for o in out)):
         raise TypeError(f"the model must return a Value or a list of Values for a row of X, got {out!r:.80}")
     if y.ndim == 2 and y.shape[1] != len(out):
-        raise ValueError(f"y has shape {y.shape} but the model gives {len(out)} outputs per sample: y must have "
-                         f"shape ({n},) (class indices) or ({n}, {len(out)}) (one target per output)")
+        raise ValueError(
+            f"y has shape {y.shape} but the model gives {len(out)} outputs per sample: y must have "
+            f"shape ({n},) (class indices) or ({n}, {len(out)}) (one target per output)"
+        )
     return list(out)
 
 
@@ -206,10 +225,13 @@ def resolve_outputs(outputs: str | None, loss: Any, y: np.ndarray, first: Any) -
         if single and labels <= {-1, 1} and -1 in labels:
             return "margin"
         if single and labels <= {0, 1}:
-            warnings.warn("fit: accuracy is not recorded because the loss does not say what the model's outputs "
-                          "mean and 0/1 labels fit two readings: pass outputs='logit' (class 1 when > 0, as for "
-                          "binary_cross_entropy) or outputs='probability' (class 1 when > 0.5)",
-                          RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                "fit: accuracy is not recorded because the loss does not say what the model's outputs "
+                "mean and 0/1 labels fit two readings: pass outputs='logit' (class 1 when > 0, as for "
+                "binary_cross_entropy) or outputs='probability' (class 1 when > 0.5)",
+                RuntimeWarning,
+                stacklevel=4,
+            )
         return None
     if kind == "regression":
         return kind
@@ -239,7 +261,8 @@ def decide(kind: str, scores: np.ndarray) -> np.ndarray:
     if (scores.ndim == 2) != (kind == "class_scores"):
         raise ValueError(f"outputs={kind!r} does not fit model outputs of shape {scores.shape}")
     if kind == "class_scores":
-        return scores.argmax(axis=1)
+        classes: np.ndarray = scores.argmax(axis=1)
+        return classes
     if kind == "margin":
         return np.where(scores > 0, 1, -1)
     return (scores > (0.5 if kind == "probability" else 0.0)).astype(np.int64)
@@ -253,8 +276,11 @@ def accuracy_rule(kind: str | None, y: np.ndarray) -> Callable[[Sequence[Any], S
         return None
 
     def correct(outputs: Sequence[Any] | np.ndarray, targets: Sequence[Any] | np.ndarray) -> int:
-        scores = outputs if isinstance(outputs, np.ndarray) else np.array(
-            [o.data if isinstance(o, Value) else [v.data for v in o] for o in outputs])
+        scores = (
+            outputs
+            if isinstance(outputs, np.ndarray)
+            else np.array([o.data if isinstance(o, Value) else [v.data for v in o] for o in outputs])
+        )
         return int(np.sum(decide(kind, scores) == np.asarray(targets)))
 
     return correct
@@ -266,18 +292,31 @@ def _parameters(model: Any, optimizer: Any) -> list[Value]:
     held = getattr(optimizer, "params", None)
     own = model.parameters() if callable(getattr(model, "parameters", None)) else None
     if held is not None and own and not set(map(id, own)) & set(map(id, held)):
-        raise ValueError("the optimizer holds none of the model's parameters: make it from this model, "
-                         "e.g. nn.SGD(model.parameters(), lr=0.1)")
+        raise ValueError(
+            "the optimizer holds none of the model's parameters: make it from this model, "
+            "e.g. nn.SGD(model.parameters(), lr=0.1)"
+        )
     params = list(held if held is not None else own or [])
     for i, p in enumerate(params):
         if not math.isfinite(p.data):
-            raise ValueError(f"fit: parameter {_name(model, params, i)} is {p.data} before training; "
-                             "re-create the model (or load finite parameters)")
+            raise ValueError(
+                f"fit: parameter {_name(model, params, i)} is {p.data} before training; "
+                "re-create the model (or load finite parameters)"
+            )
     return params
 
 
-def check_fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: Any, batch_size: Any,
-              callbacks: Any, outputs: str | None) -> FitPlan:
+def check_fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    loss: Any,
+    optimizer: Any,
+    epochs: Any,
+    batch_size: Any,
+    callbacks: Any,
+    outputs: str | None,
+) -> FitPlan:
     """Everything `fit` checks before the first update (see the module docstring); returns the plan."""
     epochs, batch_size, callbacks = _check_arguments(model, loss, optimizer, epochs, batch_size, callbacks)
     if outputs is not None:
@@ -326,16 +365,24 @@ def _diverged(plan: FitPlan, epoch: int, history: Any, what: str) -> DivergenceE
         lr = None
     now = f" (now {lr:g})" if isinstance(lr, float) else ""
     if step == 0 and not what.startswith("the update"):  # nothing has been updated yet: not the lr's fault
-        cause = ("This is before any update, so the learning rate is not the cause: the data or the initial "
-                 "parameters are too large for the loss (scale X and y, e.g. standardise them, or re-create "
-                 "the model)")
+        cause = (
+            "This is before any update, so the learning rate is not the cause: the data or the initial "
+            "parameters are too large for the loss (scale X and y, e.g. standardise them, or re-create "
+            "the model)"
+        )
     else:
-        cause = (f"The learning rate is probably too large{now}: try a smaller one, or clip the gradients "
-                 "(nn.clip_grad_norm)")
+        cause = (
+            f"The learning rate is probably too large{now}: try a smaller one, or clip the gradients "
+            "(nn.clip_grad_norm)"
+        )
     return DivergenceError(
         f"fit: training diverged at epoch {epoch}, step {step - epoch * plan.steps_per_epoch} of the epoch "
         f"(update {step} of the run; counted from 0): {what}. {cause}. The parameters keep their values from "
-        "before this step; the History so far is on this exception (.history).", epoch, step, history)
+        "before this step; the History so far is on this exception (.history).",
+        epoch,
+        step,
+        history,
+    )
 
 
 def check_step(plan: FitPlan, loss: float, grads: Sequence[float] | np.ndarray, epoch: int, history: Any) -> None:
@@ -344,16 +391,18 @@ def check_step(plan: FitPlan, loss: float, grads: Sequence[float] | np.ndarray, 
         raise _diverged(plan, epoch, history, "the loss is not finite")
     i = _bad_index(grads)
     if i is not None:
-        raise _diverged(plan, epoch, history, f"the gradient of parameter {_name(plan.model, plan.params, i)} "
-                                              "is not finite")
+        raise _diverged(
+            plan, epoch, history, f"the gradient of parameter {_name(plan.model, plan.params, i)} is not finite"
+        )
 
 
 def check_update(plan: FitPlan, values: Sequence[float] | np.ndarray, epoch: int, history: Any) -> None:
     """After an update: every parameter must be finite, else DivergenceError (the caller restores them)."""
     i = _bad_index(values)
     if i is not None:
-        raise _diverged(plan, epoch, history, f"the update made parameter {_name(plan.model, plan.params, i)} "
-                                              "non-finite")
+        raise _diverged(
+            plan, epoch, history, f"the update made parameter {_name(plan.model, plan.params, i)} non-finite"
+        )
 
 
 @contextmanager

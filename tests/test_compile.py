@@ -28,8 +28,13 @@ from nn import MLP, make_moons
 TOL = dict(rtol=1e-9, atol=1e-9)
 
 
-def check(f: Callable[..., Value], n_inputs: int, params: Sequence[Value], columns: Sequence[np.ndarray],
-          reduction: str = "mean") -> Compiled:
+def check(
+    f: Callable[..., Value],
+    n_inputs: int,
+    params: Sequence[Value],
+    columns: Sequence[np.ndarray],
+    reduction: str = "mean",
+) -> Compiled:
     """Compile f(*inputs) once, run it on `columns`, and compare outputs and grads with eager f per sample."""
     placeholders = [Value(float(c[0]), label=f"x{i}") for i, c in enumerate(columns[:n_inputs])]
     prog = compile(f(*placeholders), placeholders)
@@ -92,7 +97,7 @@ POSITIVE = rng.uniform(0.5, 1.5, size=(2, 7))  # every primitive is defined here
 
 @pytest.mark.parametrize("op", sorted(ops.UNARY))
 def test_unary_primitive_compiled_equals_eager(op: str) -> None:
-    (lo, hi), = UNARY_REF[op].domains  # p·x + q stays inside the middle half of the reference domain
+    ((lo, hi),) = UNARY_REF[op].domains  # p·x + q stays inside the middle half of the reference domain
     p, q = Value((hi - lo) / 4), Value((lo + hi) / 2 - (hi - lo) / 4)
     check(lambda x: apply_op(op, p * x + q), 1, [p, q], POSITIVE[:1])
 
@@ -131,10 +136,12 @@ def test_dot_with_mixed_operands_repeats_and_constants() -> None:
 
     def f(x1: Value, x2: Value) -> Value:
         h = x1.tanh()
-        return (dot([p, x1], [x2, q], b)  # mixed kinds: lowered to * and +
-                + dot([p, p], [x1, x2])  # a parameter repeated in W
-                + dot([q, 2.0], [h, h], b)  # an operand repeated in X, a constant weight
-                + dot([], [], b))  # no terms
+        return (
+            dot([p, x1], [x2, q], b)  # mixed kinds: lowered to * and +
+            + dot([p, p], [x1, x2])  # a parameter repeated in W
+            + dot([q, 2.0], [h, h], b)  # an operand repeated in X, a constant weight
+            + dot([], [], b)
+        )  # no terms
 
     prog = check(f, 2, [p, q, b], POSITIVE)
     assert {i.op for i in prog.program} >= {"dot", "*", "+"}
@@ -238,8 +245,15 @@ def build(recipe: list[tuple], leaves: list[Value]) -> Value:
             nodes.append(dot(ops_[:k], ops_[k:], nodes[0] if step[2] else None))
         else:
             a, b = nodes[step[2]].tanh(), nodes[step[3]].sigmoid()
-            nodes.append({"log": lambda: (a * a + 0.5).log(), "sqrt": lambda: (a * a).sqrt(),
-                          "exp": lambda: a.exp(), "/": lambda: a / (b + 0.5), "**": lambda: (b + 0.5) ** a}[step[1]]())
+            nodes.append(
+                {
+                    "log": lambda: (a * a + 0.5).log(),
+                    "sqrt": lambda: (a * a).sqrt(),
+                    "exp": lambda: a.exp(),
+                    "/": lambda: a / (b + 0.5),
+                    "**": lambda: (b + 0.5) ** a,
+                }[step[1]]()
+            )
     return sum(nodes[-3:], nodes[-1])
 
 
@@ -317,17 +331,20 @@ def test_backward_before_forward(small: tuple[Compiled, Value]) -> None:
         small[0].backward()
 
 
-@pytest.mark.parametrize("columns, message", [
-    (([1.0],), "expected 2 input column"),
-    (([1.0], [1.0], [1.0]), "expected 2 input column"),
-    (([1.0, 2.0], [1.0]), "differ in length"),
-    (([[1.0]], [[1.0]]), "1-D"),
-    ((1.0, 2.0), "1-D"),
-    ((["a"], ["b"]), "real numbers"),
-    (([None], [1.0]), "real numbers"),
-    (([1 + 2j], [1.0]), "real numbers"),
-    (([], []), "empty"),
-])
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        (([1.0],), "expected 2 input column"),
+        (([1.0], [1.0], [1.0]), "expected 2 input column"),
+        (([1.0, 2.0], [1.0]), "differ in length"),
+        (([[1.0]], [[1.0]]), "1-D"),
+        ((1.0, 2.0), "1-D"),
+        ((["a"], ["b"]), "real numbers"),
+        (([None], [1.0]), "real numbers"),
+        (([1 + 2j], [1.0]), "real numbers"),
+        (([], []), "empty"),
+    ],
+)
 def test_bad_columns(small: tuple[Compiled, Value], columns: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         small[0].forward(*columns)
@@ -351,17 +368,20 @@ def test_bad_compile_arguments() -> None:
         compile(1.0, [x])  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("f, column, error, words", [
-    (lambda x: x.log(), [1.0, 2.0, 3.0, -1.0, 5.0, 0.0], DomainError, ["log", "sample 3"]),
-    (lambda x: (x - 1.0).sqrt(), [1.0, 2.0, 0.5], DomainError, ["sqrt", "sample 2"]),
-    (lambda x: 1.0 / (x - 2.0), [1.0, 2.0, 2.0], ZeroDivisionError, ["division", "sample 1"]),
-    (lambda x: 1.0 / (x - 2.0), [1.0, 2.0, 2.0], ValueError, ["division", "sample 1"]),
-    (lambda x: (x * 1000.0).exp(), [0.1, 0.2, 0.9, 0.8], OverflowError, ["exp", "sample 2"]),
-    (lambda x: x ** 0.5, [4.0, -1.0], DomainError, ["power", "sample 1"]),
-    (lambda x: (x - 1.0) ** -1.0, [4.0, 3.0, 1.0], ZeroDivisionError, ["power", "sample 2"]),
-    # log fails first (sample 4) but sqrt, later in the program, fails at the earlier sample 1
-    (lambda x: x.log() + (x - 0.5).tanh().sqrt(), [1.0, 0.25, 1.0, 1.0, -1.0], DomainError, ["sqrt", "sample 1"]),
-])
+@pytest.mark.parametrize(
+    "f, column, error, words",
+    [
+        (lambda x: x.log(), [1.0, 2.0, 3.0, -1.0, 5.0, 0.0], DomainError, ["log", "sample 3"]),
+        (lambda x: (x - 1.0).sqrt(), [1.0, 2.0, 0.5], DomainError, ["sqrt", "sample 2"]),
+        (lambda x: 1.0 / (x - 2.0), [1.0, 2.0, 2.0], ZeroDivisionError, ["division", "sample 1"]),
+        (lambda x: 1.0 / (x - 2.0), [1.0, 2.0, 2.0], ValueError, ["division", "sample 1"]),
+        (lambda x: (x * 1000.0).exp(), [0.1, 0.2, 0.9, 0.8], OverflowError, ["exp", "sample 2"]),
+        (lambda x: x**0.5, [4.0, -1.0], DomainError, ["power", "sample 1"]),
+        (lambda x: (x - 1.0) ** -1.0, [4.0, 3.0, 1.0], ZeroDivisionError, ["power", "sample 2"]),
+        # log fails first (sample 4) but sqrt, later in the program, fails at the earlier sample 1
+        (lambda x: x.log() + (x - 0.5).tanh().sqrt(), [1.0, 0.25, 1.0, 1.0, -1.0], DomainError, ["sqrt", "sample 1"]),
+    ],
+)
 def test_domain_errors_name_op_and_first_sample(f: Callable, column: list, error: type, words: list[str]) -> None:
     p, x = Value(1.0), Value(column[0])  # the graph is traced on a valid sample
     prog = compile(f(x) * p, [x])

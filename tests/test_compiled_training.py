@@ -113,7 +113,8 @@ def test_trainer_equals_an_eager_loop_and_syncs_values_grads_and_state() -> None
     assert [p.data for p in got] != before
     state = trainer.optimizer.state
     assert [state[p]["momentum_buffer"] for p in got] == pytest.approx(
-        [opt.state[p]["momentum_buffer"] for p in want], rel=1e-9, abs=1e-12)
+        [opt.state[p]["momentum_buffer"] for p in want], rel=1e-9, abs=1e-12
+    )
     # eager steps continue exactly from where the trainer stopped
     for o, m in ((trainer.optimizer, model), (opt, eager_model)):
         o.zero_grad()
@@ -207,8 +208,9 @@ def two_fits(make_model, X, y, loss, make_opt, **kw) -> tuple:
     results = []
     for compiled in (False, True):
         model = make_model()
-        history = nn.fit(model, X, y, loss(model), make_opt(model.parameters()), progress=False, seed=0,
-                         compiled=compiled, **kw)
+        history = nn.fit(
+            model, X, y, loss(model), make_opt(model.parameters()), progress=False, seed=0, compiled=compiled, **kw
+        )
         results.append((history, [p.data for p in model.parameters()], [p.grad for p in model.parameters()]))
     return results
 
@@ -218,8 +220,9 @@ def two_fits(make_model, X, y, loss, make_opt, **kw) -> tuple:
 def test_softmax_mlp_on_spirals_trains_compiled_to_the_eager_weights(opt: str, batch_size: int | None) -> None:
     X, y = nn.make_spirals(150, seed=0)
     loss = lambda m: lambda o, t: nn.softmax_cross_entropy(o, t) + 1e-4 * nn.l2(m.parameters())
-    (eager, w_e, g_e), (comp, w_c, g_c) = two_fits(lambda: nn.MLP(2, [16, 16, 3], rng=0), X, y, loss,
-                                                   OPTIMIZERS[opt], epochs=3, batch_size=batch_size)
+    (eager, w_e, g_e), (comp, w_c, g_c) = two_fits(
+        lambda: nn.MLP(2, [16, 16, 3], rng=0), X, y, loss, OPTIMIZERS[opt], epochs=3, batch_size=batch_size
+    )
     assert comp.step_loss == pytest.approx(eager.step_loss, rel=1e-9)
     assert comp.accuracy == eager.accuracy
     np.testing.assert_allclose(w_c, w_e, rtol=1e-9, atol=1e-12)
@@ -229,8 +232,9 @@ def test_softmax_mlp_on_spirals_trains_compiled_to_the_eager_weights(opt: str, b
 def test_multi_output_regression_with_a_2d_target_compiles() -> None:
     X, _ = nn.make_moons(40, seed=1)
     Y = np.stack([X[:, 0] * X[:, 1], X[:, 0] - X[:, 1]], axis=1)
-    (eager, w_e, _), (comp, w_c, _) = two_fits(lambda: nn.MLP(2, [6, 2], rng=1), X, Y, lambda m: nn.mse,
-                                               lambda ps: nn.SGD(ps, lr=0.05), epochs=3)
+    (eager, w_e, _), (comp, w_c, _) = two_fits(
+        lambda: nn.MLP(2, [6, 2], rng=1), X, Y, lambda m: nn.mse, lambda ps: nn.SGD(ps, lr=0.05), epochs=3
+    )
     assert comp.loss == pytest.approx(eager.loss, rel=1e-9)
     np.testing.assert_allclose(w_c, w_e, rtol=1e-9, atol=1e-12)
 
@@ -238,8 +242,17 @@ def test_multi_output_regression_with_a_2d_target_compiles() -> None:
 def test_callbacks_see_current_parameters_in_compiled_fit() -> None:
     model, X, y = demo()
     seen = []
-    nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=3, progress=False, compiled=True,
-           callbacks=[lambda epoch, h: seen.append(model.parameters()[0].data)])
+    nn.fit(
+        model,
+        X,
+        y,
+        nn.hinge,
+        nn.SGD(model.parameters(), lr=0.1),
+        epochs=3,
+        progress=False,
+        compiled=True,
+        callbacks=[lambda epoch, h: seen.append(model.parameters()[0].data)],
+    )
     assert len(set(seen)) == 3 and seen[-1] == model.parameters()[0].data
 
 
@@ -252,8 +265,17 @@ def test_values_are_written_back_when_training_stops_with_an_exception() -> None
 
     start = model.parameters()[0].data
     with pytest.raises(KeyboardInterrupt):
-        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=5, progress=False,
-               compiled=True, callbacks=[stop])
+        nn.fit(
+            model,
+            X,
+            y,
+            nn.hinge,
+            nn.SGD(model.parameters(), lr=0.1),
+            epochs=5,
+            progress=False,
+            compiled=True,
+            callbacks=[stop],
+        )
     assert model.parameters()[0].data != start
 
 

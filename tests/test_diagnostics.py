@@ -25,7 +25,7 @@ def test_gradient_norms_by_hand():
     binary_cross_entropy([m(x) for x in X], Y).backward()
     norms = d.gradient_norms(m)
     for i, layer in enumerate(m.layers):
-        assert norms[f"layers.{i}"] == pytest.approx(math.sqrt(sum(p.grad ** 2 for p in layer.parameters())))
+        assert norms[f"layers.{i}"] == pytest.approx(math.sqrt(sum(p.grad**2 for p in layer.parameters())))
     assert list(d.gradient_norms(m.layers[0])) == ["layer"]
 
 

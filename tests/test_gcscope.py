@@ -93,8 +93,9 @@ def test_model_calls_build_their_graph_inside_a_scope(monkeypatch: pytest.Monkey
     seen = []
     model = nn.MLP(2, [3, 1], rng=0)
     neuron_forward = nn.Neuron.forward
-    monkeypatch.setattr(nn.Neuron, "forward", lambda self, x: seen.append(gc.get_freeze_count() > 0)
-                        or neuron_forward(self, x))
+    monkeypatch.setattr(
+        nn.Neuron, "forward", lambda self, x: seen.append(gc.get_freeze_count() > 0) or neuron_forward(self, x)
+    )
     model([0.5, -0.5])
     assert seen and all(seen)
 
@@ -126,7 +127,9 @@ def test_pace_builds_skips_full_collections_during_a_build_and_is_removable(monk
         gcscope._pacing["last_end"] = __import__("time").perf_counter()
         full = gc.get_stats()[2]["collections"]
         skipped = []
-        gc.callbacks.append(lambda phase, info: skipped.append(gcscope._pacing["skipping"]) if phase == "start" else None)
+        gc.callbacks.append(
+            lambda phase, info: skipped.append(gcscope._pacing["skipping"]) if phase == "start" else None
+        )
         z = Value(1.0)
         for _ in range(300_000):  # enough allocations for automatic full collections
             z = z * 1.0000001

@@ -32,7 +32,7 @@ def test_gradcheck_fails_at_relu_kink() -> None:
     """At x = 0 backward says relu'(0) = 0 while the central difference sees 1/2."""
     with pytest.raises(GradcheckError) as info:
         gradcheck(lambda x: x.relu(), [Value(0.0, label="x")])
-    (index, label, analytic, numeric), = info.value.mismatches
+    ((index, label, analytic, numeric),) = info.value.mismatches
     assert (index, label, analytic) == (0, "x", 0.0)
     assert numeric == pytest.approx(0.5)
     assert "input 0 (x): analytic 0.0, numeric 0.5" in str(info.value)

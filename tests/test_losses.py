@@ -35,11 +35,14 @@ def test_targets_as_numpy_arrays_and_single_value():
     assert mse(Value(3.0), 1.0).data == 4.0
 
 
-@pytest.mark.parametrize("loss, label, dt", [
-    (mse, 0.25, -2 * (0.7 - 0.25)),  # ∂/∂t (s − t)² = −2(s − t)
-    (binary_cross_entropy, 0.25, -0.7),  # ∂/∂t (softplus(s) − t·s) = −s
-    (hinge, -1.0, -0.7),  # ∂/∂t relu(1 − t·s) = −s where 1 − t·s > 0
-])
+@pytest.mark.parametrize(
+    "loss, label, dt",
+    [
+        (mse, 0.25, -2 * (0.7 - 0.25)),  # ∂/∂t (s − t)² = −2(s − t)
+        (binary_cross_entropy, 0.25, -0.7),  # ∂/∂t (softplus(s) − t·s) = −s
+        (hinge, -1.0, -0.7),  # ∂/∂t relu(1 − t·s) = −s where 1 − t·s > 0
+    ],
+)
 def test_targets_may_be_values(loss, label, dt):
     """A target given as a Value is a graph input: same loss, and it receives a gradient."""
     s, t = Value(0.7), Value(label)
@@ -53,8 +56,13 @@ def test_targets_may_be_values(loss, label, dt):
 
 def test_binary_cross_entropy_hand_values():
     z, y = [0.0, 2.0, -1.0], [1, 0, 1]
-    ref = sum(-t * math.log(1 / (1 + math.exp(-zi))) - (1 - t) * math.log(1 - 1 / (1 + math.exp(-zi)))
-              for zi, t in zip(z, y)) / 3
+    ref = (
+        sum(
+            -t * math.log(1 / (1 + math.exp(-zi))) - (1 - t) * math.log(1 - 1 / (1 + math.exp(-zi)))
+            for zi, t in zip(z, y)
+        )
+        / 3
+    )
     out = vals(z)
     loss = binary_cross_entropy(out, y)
     assert loss.data == pytest.approx(ref, rel=1e-12)
@@ -62,8 +70,10 @@ def test_binary_cross_entropy_hand_values():
     assert [o.grad for o in out] == pytest.approx([(1 / (1 + math.exp(-zi)) - t) / 3 for zi, t in zip(z, y)])
 
 
-@pytest.mark.parametrize("z, y, expected, grad", [
-    (1000.0, 1, 0.0, 0.0), (1000.0, 0, 1000.0, 1.0), (-1000.0, 1, 1000.0, -1.0), (-1000.0, 0, 0.0, 0.0)])
+@pytest.mark.parametrize(
+    "z, y, expected, grad",
+    [(1000.0, 1, 0.0, 0.0), (1000.0, 0, 1000.0, 1.0), (-1000.0, 1, 1000.0, -1.0), (-1000.0, 0, 0.0, 0.0)],
+)
 def test_binary_cross_entropy_is_stable_at_large_logits(z, y, expected, grad):
     out = Value(z)
     loss = binary_cross_entropy([out], [y])
@@ -99,8 +109,9 @@ def test_softmax_cross_entropy_stable_for_huge_logits():
     assert all(math.isfinite(v.grad) for v in z)
 
 
-@pytest.mark.parametrize("loss, targets", [
-    (mse, [0.3, -1.0, 2.0]), (binary_cross_entropy, [1, 0, 0.25]), (hinge, [1, -1, 1])])
+@pytest.mark.parametrize(
+    "loss, targets", [(mse, [0.3, -1.0, 2.0]), (binary_cross_entropy, [1, 0, 0.25]), (hinge, [1, -1, 1])]
+)
 def test_scalar_losses_gradcheck(loss, targets):
     assert gradcheck(lambda *o: loss(list(o), targets), [0.4, -0.8, 0.3])
 
@@ -129,7 +140,10 @@ def test_losses_match_torch_float64():
     out = vals(z)
     tz = torch.tensor(z, dtype=torch.float64, requires_grad=True)
     for ours, theirs in [
-        (binary_cross_entropy(out, y01), F.binary_cross_entropy_with_logits(tz, torch.tensor(y01, dtype=torch.float64))),
+        (
+            binary_cross_entropy(out, y01),
+            F.binary_cross_entropy_with_logits(tz, torch.tensor(y01, dtype=torch.float64)),
+        ),
         (mse(out, y01), F.mse_loss(tz, torch.tensor(y01, dtype=torch.float64))),
         (hinge(out, 2 * y01 - 1), torch.relu(1 - torch.tensor(2 * y01 - 1) * tz).mean()),
     ]:
@@ -204,25 +218,32 @@ def test_hinge_plus_l2_is_micrograds_demo_loss():
     loss = hinge([ours(x) for x in X], y) + 1e-4 * l2(ours.parameters())
     loss.backward()
     assert loss.data == pytest.approx(ref.data, rel=1e-12)
-    np.testing.assert_allclose([p.grad for p in ours.parameters()], [p.grad for p in theirs.parameters()],
-                               rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(
+        [p.grad for p in ours.parameters()], [p.grad for p in theirs.parameters()], rtol=1e-10, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 1.5, -1, 3, "1", None, [1]])
 def test_softmax_targets_that_are_not_class_indices(bad):
     """Issue 10 item 12: nan / inf used to raise a bare 'cannot convert float NaN to integer' or
     OverflowError; now every bad target is a ValueError naming its index."""
-    with pytest.raises(ValueError, match=r"softmax_cross_entropy: targets must be a class index in 0..2; "
-                                         r"targets\[1\] = "):
+    with pytest.raises(
+        ValueError,
+        match=r"softmax_cross_entropy: targets must be a class index in 0..2; "
+        r"targets\[1\] = ",
+    ):
         softmax_cross_entropy([vals([1.0, 2.0, 3.0])] * 2, [0, bad])
 
 
-@pytest.mark.parametrize("loss, good, bad, match", [
-    (binary_cross_entropy, 1.0, float("nan"), r"targets\[2\] = nan"),
-    (binary_cross_entropy, 1.0, [1.0], r"targets\[2\] = \[1.0\]"),
-    (hinge, 1.0, float("nan"), r"targets\[2\] = nan"),
-    (hinge, 1.0, "1", r"targets\[2\] = '1'"),
-])
+@pytest.mark.parametrize(
+    "loss, good, bad, match",
+    [
+        (binary_cross_entropy, 1.0, float("nan"), r"targets\[2\] = nan"),
+        (binary_cross_entropy, 1.0, [1.0], r"targets\[2\] = \[1.0\]"),
+        (hinge, 1.0, float("nan"), r"targets\[2\] = nan"),
+        (hinge, 1.0, "1", r"targets\[2\] = '1'"),
+    ],
+)
 def test_label_checks_name_the_first_bad_target(loss, good, bad, match):
     with pytest.raises(ValueError, match=match + r" \(2 bad targets in all\)"):
         loss(vals([0.5] * 4), [good, good, bad, bad])
@@ -232,7 +253,9 @@ def test_label_checks_name_the_first_bad_target(loss, good, bad, match):
 def test_dict_set_or_string_targets_are_a_type_error(targets):
     """A dict's keys used to be taken as the targets."""
     for loss in (mse, binary_cross_entropy, hinge):
-        with pytest.raises(TypeError, match=f"targets must be a list, tuple or array .* got a {type(targets).__name__}"):
+        with pytest.raises(
+            TypeError, match=f"targets must be a list, tuple or array .* got a {type(targets).__name__}"
+        ):
             loss(vals([1.0, 2.0]), targets)
     with pytest.raises(TypeError, match="outputs must be a list"):
         mse({Value(1.0): 1}, [1.0])

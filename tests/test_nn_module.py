@@ -94,8 +94,13 @@ def test_each_activation_matches_math_and_gradcheck(activation):
     n = Neuron(3, activation=activation, rng=3)
     x = [0.3, -0.7, 0.2]
     z = sum(w.data * xi for w, xi in zip(n.w, x)) + n.b.data
-    ref = {"relu": max(z, 0.0), "tanh": math.tanh(z), "sigmoid": 1 / (1 + math.exp(-z)),
-           "leaky_relu": z if z > 0 else 0.01 * z, "linear": z}[activation]
+    ref = {
+        "relu": max(z, 0.0),
+        "tanh": math.tanh(z),
+        "sigmoid": 1 / (1 + math.exp(-z)),
+        "leaky_relu": z if z > 0 else 0.01 * z,
+        "linear": z,
+    }[activation]
     assert n(x).data == pytest.approx(ref, rel=1e-12)
 
     def f(*ws):
@@ -162,13 +167,16 @@ def test_state_dict_round_trip():
     assert b.state_dict() == a.state_dict()
 
 
-@pytest.mark.parametrize("edit, error, match", [
-    (lambda d: d.pop("layers.1.neurons.0.b"), ValueError, "missing 1 key"),
-    (lambda d: d.update({"layers.9.w": 1.0}), ValueError, "unexpected 1 key"),
-    (lambda d: d.update({"layers.0.neurons.0.w.0": [1.0, 2.0]}), TypeError, "length 2"),
-    (lambda d: d.update({"layers.0.neurons.0.w.0": np.zeros(3)}), TypeError, r"shape \(3,\)"),
-    (lambda d: d.update({"layers.0.neurons.0.w.0": "1.0"}), TypeError, "str"),
-])
+@pytest.mark.parametrize(
+    "edit, error, match",
+    [
+        (lambda d: d.pop("layers.1.neurons.0.b"), ValueError, "missing 1 key"),
+        (lambda d: d.update({"layers.9.w": 1.0}), ValueError, "unexpected 1 key"),
+        (lambda d: d.update({"layers.0.neurons.0.w.0": [1.0, 2.0]}), TypeError, "length 2"),
+        (lambda d: d.update({"layers.0.neurons.0.w.0": np.zeros(3)}), TypeError, r"shape \(3,\)"),
+        (lambda d: d.update({"layers.0.neurons.0.w.0": "1.0"}), TypeError, "str"),
+    ],
+)
 def test_load_state_dict_is_strict_and_leaves_model_unchanged(edit, error, match):
     m = MLP(2, [3, 1], rng=0)
     before = m.state_dict()
@@ -194,13 +202,17 @@ def test_dict_or_set_input_is_a_type_error(x):
             model(x)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (float("nan"), "is nan: parameters must be finite"),
-    (float("-inf"), "is -inf: parameters must be finite"),
-    (np.float64("inf"), "is inf: parameters must be finite"),
-    (10**400, "does not fit a float"),
-    (10**5000, "does not fit a float"),
-], ids=["nan", "-inf", "numpy-inf", "400-digit-int", "5000-digit-int"])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (float("nan"), "is nan: parameters must be finite"),
+        (float("-inf"), "is -inf: parameters must be finite"),
+        (np.float64("inf"), "is inf: parameters must be finite"),
+        (10**400, "does not fit a float"),
+        (10**5000, "does not fit a float"),
+    ],
+    ids=["nan", "-inf", "numpy-inf", "400-digit-int", "5000-digit-int"],
+)
 def test_load_state_dict_rejects_non_finite_values_like_load(bad, match):
     m = MLP(2, [3, 1], rng=0)
     before = m.state_dict()

@@ -13,6 +13,7 @@ from autograd_core import Value, dot, ops
 
 from .reference import BINARY, UNARY, Ref, apply_op
 
+
 def points(ref: Ref) -> st.SearchStrategy[tuple[float, ...]]:
     return st.tuples(*(st.floats(lo, hi, allow_nan=False) for lo, hi in ref.domains))
 

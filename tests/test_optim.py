@@ -116,10 +116,12 @@ def test_matches_torch_optim_float64(torch_name, ours, kw):
 def test_default_hyperparameters_are_pytorchs():
     torch = pytest.importorskip("torch")
     t = torch.zeros(1, requires_grad=True)
-    for name, ours, keys in [("SGD", SGD, ["lr", "momentum", "weight_decay", "nesterov"]),
-                             ("RMSprop", RMSProp, ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"]),
-                             ("Adam", Adam, ["lr", "betas", "eps", "weight_decay", "amsgrad"]),
-                             ("AdamW", AdamW, ["lr", "betas", "eps", "weight_decay", "amsgrad"])]:
+    for name, ours, keys in [
+        ("SGD", SGD, ["lr", "momentum", "weight_decay", "nesterov"]),
+        ("RMSprop", RMSProp, ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"]),
+        ("Adam", Adam, ["lr", "betas", "eps", "weight_decay", "amsgrad"]),
+        ("AdamW", AdamW, ["lr", "betas", "eps", "weight_decay", "amsgrad"]),
+    ]:
         defaults = getattr(torch.optim, name)([t]).defaults
         opt = ours([Value(0.0)])
         for k in keys:
@@ -142,21 +144,24 @@ def test_schedule_matches_torch_lr_scheduler():
         assert p.data == pytest.approx(tp.item(), rel=1e-12)
 
 
-@pytest.mark.parametrize("make, steps", [
-    (lambda ps: SGD(ps, lr=0.1), 100),
-    (lambda ps: SGD(ps, lr=0.02, momentum=0.9), 300),
-    (lambda ps: SGD(ps, lr=0.02, momentum=0.9, nesterov=True), 300),
-    (lambda ps: RMSProp(ps, lr=cosine(0.05, 500)), 500),
-    (lambda ps: Adam(ps, lr=cosine(0.1, 500)), 500),
-    (lambda ps: AdamW(ps, lr=cosine(0.1, 500), weight_decay=0.0), 500),
-])
+@pytest.mark.parametrize(
+    "make, steps",
+    [
+        (lambda ps: SGD(ps, lr=0.1), 100),
+        (lambda ps: SGD(ps, lr=0.02, momentum=0.9), 300),
+        (lambda ps: SGD(ps, lr=0.02, momentum=0.9, nesterov=True), 300),
+        (lambda ps: RMSProp(ps, lr=cosine(0.05, 500)), 500),
+        (lambda ps: Adam(ps, lr=cosine(0.1, 500)), 500),
+        (lambda ps: AdamW(ps, lr=cosine(0.1, 500), weight_decay=0.0), 500),
+    ],
+)
 def test_minimises_quadratic(make, steps):
     """f(x) = 3x² − 3x + 4 has its minimum at x = 1/2, built and differentiated by the engine."""
     x = Value(-4.0)
     opt = make([x])
     for _ in range(steps):
         opt.zero_grad()
-        f = 3 * x ** 2 - 3 * x + 4
+        f = 3 * x**2 - 3 * x + 4
         f.backward()
         opt.step()
     assert x.data == pytest.approx(0.5, abs=1e-4)
@@ -203,20 +208,23 @@ def test_clip_grad_value():
     assert [p.grad for p in ps] == [-1.0, 0.2, 1.0]
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: SGD([Value(0.0)], lr=-1.0), "lr"),
-    (lambda: SGD([Value(0.0)], lr=0.1, momentum=-0.5), "momentum"),
-    (lambda: SGD([Value(0.0)], lr=0.1, nesterov=True), "nesterov"),
-    (lambda: SGD([], lr=0.1), "empty"),
-    (lambda: SGD([Value(0.0)] * 2, lr=0.1), "twice"),
-    (lambda: Adam([Value(0.0)], betas=(0.9, 1.0)), r"betas\[1\]"),
-    (lambda: Adam([Value(0.0)], betas=0.9), "pair"),
-    (lambda: Adam([Value(0.0)], eps=-1.0), "eps"),
-    (lambda: RMSProp([Value(0.0)], alpha=1.5), "alpha"),
-    (lambda: AdamW([Value(0.0)], weight_decay=-0.1), "weight_decay"),
-    (lambda: clip_grad_norm([Value(0.0)], -1.0), "max_norm"),
-    (lambda: clip_grad_value([Value(0.0)], "1"), "clip"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: SGD([Value(0.0)], lr=-1.0), "lr"),
+        (lambda: SGD([Value(0.0)], lr=0.1, momentum=-0.5), "momentum"),
+        (lambda: SGD([Value(0.0)], lr=0.1, nesterov=True), "nesterov"),
+        (lambda: SGD([], lr=0.1), "empty"),
+        (lambda: SGD([Value(0.0)] * 2, lr=0.1), "twice"),
+        (lambda: Adam([Value(0.0)], betas=(0.9, 1.0)), r"betas\[1\]"),
+        (lambda: Adam([Value(0.0)], betas=0.9), "pair"),
+        (lambda: Adam([Value(0.0)], eps=-1.0), "eps"),
+        (lambda: RMSProp([Value(0.0)], alpha=1.5), "alpha"),
+        (lambda: AdamW([Value(0.0)], weight_decay=-0.1), "weight_decay"),
+        (lambda: clip_grad_norm([Value(0.0)], -1.0), "max_norm"),
+        (lambda: clip_grad_value([Value(0.0)], "1"), "clip"),
+    ],
+)
 def test_bad_hyperparameters(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -235,15 +243,18 @@ def test_schedule_returning_garbage_is_reported():
     assert p.data == 0.0
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: SGD([Value(0.0)], lr=float("inf")), "lr"),
-    (lambda: SGD([Value(0.0)], lr=0.1, momentum=float("inf")), "momentum"),
-    (lambda: SGD([Value(0.0)], lr=0.1, weight_decay=float("inf")), "weight_decay"),
-    (lambda: Adam([Value(0.0)], lr=float("nan")), "lr"),
-    (lambda: Adam([Value(0.0)], eps=float("inf")), "eps"),
-    (lambda: RMSProp([Value(0.0)], momentum=float("inf")), "momentum"),
-    (lambda: SGD([Value(0.0)], lr=True), "lr"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: SGD([Value(0.0)], lr=float("inf")), "lr"),
+        (lambda: SGD([Value(0.0)], lr=0.1, momentum=float("inf")), "momentum"),
+        (lambda: SGD([Value(0.0)], lr=0.1, weight_decay=float("inf")), "weight_decay"),
+        (lambda: Adam([Value(0.0)], lr=float("nan")), "lr"),
+        (lambda: Adam([Value(0.0)], eps=float("inf")), "eps"),
+        (lambda: RMSProp([Value(0.0)], momentum=float("inf")), "momentum"),
+        (lambda: SGD([Value(0.0)], lr=True), "lr"),
+    ],
+)
 def test_non_finite_hyperparameters_are_rejected(call, match):
     """Issue 10 item 11: lr=inf and momentum=inf used to be accepted (every update then inf or nan)."""
     with pytest.raises(ValueError, match=match):

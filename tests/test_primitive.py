@@ -138,12 +138,16 @@ def test_defining_primitives_rejects_bad_definitions() -> None:
         softsign(Value(1.0), Value(2.0))
 
 
-@pytest.mark.parametrize("returns", [lambda m, x: (x,), lambda m, x: (x, 1.0, 2.0), lambda m, x: x], ids=["1", "3", "bare"])
+@pytest.mark.parametrize(
+    "returns", [lambda m, x: (x,), lambda m, x: (x, 1.0, 2.0), lambda m, x: x], ids=["1", "3", "bare"]
+)
 def test_a_rule_returning_the_wrong_number_of_results_is_named(returns) -> None:
     """Not an IndexError from inside the engine, nor extra partials silently dropped."""
     prim = primitive(f"miscount_t{len(PRIMITIVES)}")(returns)  # a fresh name for each case
     for call in (lambda: prim(Value(1.0)), lambda: prim(1.0), lambda: prim(np.array([1.0, 2.0]))):
-        with pytest.raises(TypeError, match=r"miscount_t.*must return \(output, one partial derivative per operand\): 2"):
+        with pytest.raises(
+            TypeError, match=r"miscount_t.*must return \(output, one partial derivative per operand\): 2"
+        ):
             call()
 
 

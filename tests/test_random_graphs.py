@@ -80,8 +80,14 @@ def test_random_graphs_match_torch_float64(case: tuple[list[float], list]) -> No
     assume(math.isfinite(out.data) and abs(out.data) < 1e12)
     out.backward()
     tfns = {
-        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "sin": torch.sin, "cos": torch.cos,
-        "softplus": torch.nn.functional.softplus, "log": torch.log, "sqrt": torch.sqrt, "exp": torch.exp,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "softplus": torch.nn.functional.softplus,
+        "log": torch.log,
+        "sqrt": torch.sqrt,
+        "exp": torch.exp,
     }
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
     tout = run(prog, ts, tfns)

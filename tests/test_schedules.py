@@ -37,9 +37,11 @@ def test_cosine_ends_at_min_lr_and_stays():
 def test_match_torch_schedulers():
     torch = pytest.importorskip("torch")
     sched = torch.optim.lr_scheduler
-    cases = [(step_decay(0.3, 4, 0.5), lambda o: sched.StepLR(o, 4, 0.5)),
-             (exponential_decay(0.3, 0.8), lambda o: sched.ExponentialLR(o, 0.8)),
-             (cosine(0.3, 12, 0.01), lambda o: sched.CosineAnnealingLR(o, 12, 0.01))]
+    cases = [
+        (step_decay(0.3, 4, 0.5), lambda o: sched.StepLR(o, 4, 0.5)),
+        (exponential_decay(0.3, 0.8), lambda o: sched.ExponentialLR(o, 0.8)),
+        (cosine(0.3, 12, 0.01), lambda o: sched.CosineAnnealingLR(o, 12, 0.01)),
+    ]
     for ours, make in cases:
         opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
         theirs = make(opt)
@@ -53,18 +55,21 @@ def test_repr_names_the_schedule():
     assert repr(cosine(0.1, 100)) == "cosine(lr=0.1, total_steps=100, min_lr=0.0)"
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: constant(0.0), "lr"),
-    (lambda: constant(float("inf")), "lr"),
-    (lambda: step_decay(0.1, 0), "step_size"),
-    (lambda: step_decay(0.1, 2.5), "step_size"),
-    (lambda: step_decay(0.1, 2, gamma=-1.0), "gamma"),
-    (lambda: exponential_decay(0.1, 0.0), "gamma"),
-    (lambda: inverse_time_decay(0.1, -1.0), "decay_rate"),
-    (lambda: inverse_time_decay(0.1, 1.0, decay_steps=0), "decay_steps"),
-    (lambda: cosine(0.1, 0), "total_steps"),
-    (lambda: cosine(0.1, 10, min_lr=0.2), "min_lr"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: constant(0.0), "lr"),
+        (lambda: constant(float("inf")), "lr"),
+        (lambda: step_decay(0.1, 0), "step_size"),
+        (lambda: step_decay(0.1, 2.5), "step_size"),
+        (lambda: step_decay(0.1, 2, gamma=-1.0), "gamma"),
+        (lambda: exponential_decay(0.1, 0.0), "gamma"),
+        (lambda: inverse_time_decay(0.1, -1.0), "decay_rate"),
+        (lambda: inverse_time_decay(0.1, 1.0, decay_steps=0), "decay_steps"),
+        (lambda: cosine(0.1, 0), "total_steps"),
+        (lambda: cosine(0.1, 10, min_lr=0.2), "min_lr"),
+    ],
+)
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -76,10 +81,13 @@ def test_bad_step(step):
         constant(0.1)(step)
 
 
-@pytest.mark.parametrize("make", [
-    lambda g: exponential_decay(0.1, g),
-    lambda g: step_decay(0.1, 10, gamma=g),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda g: exponential_decay(0.1, g),
+        lambda g: step_decay(0.1, 10, gamma=g),
+    ],
+)
 @pytest.mark.parametrize("gamma", [1.1, 2.0, float("inf"), 0.0, -0.5, float("nan")])
 def test_decay_gamma_must_lie_in_0_1(make, gamma):
     """Issue 10 item 11: gamma > 1 used to grow the lr until a bare OverflowError ~1,100 steps later."""

@@ -29,23 +29,31 @@ def write(path, doc):
 
 
 def good_doc(model):
-    return {"format": "autograd_core.nn", "version": 1, "model": "MLP", "architecture": repr(model),
-            "parameters": model.state_dict()}
+    return {
+        "format": "autograd_core.nn",
+        "version": 1,
+        "model": "MLP",
+        "architecture": repr(model),
+        "parameters": model.state_dict(),
+    }
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda m: "{not json", "not valid JSON"),
-    (lambda m: "[1, 2]", "not an autograd_core.nn model file"),
-    (lambda m: {**good_doc(m), "version": 99}, "version 99"),
-    (lambda m: {**good_doc(m), "model": "Layer"}, "holds a 'Layer'"),
-    (lambda m: {**good_doc(m), "architecture": repr(MLP(2, [3, 1], activation="tanh"))}, "different architecture"),
-    (lambda m: {**good_doc(MLP(2, [4, 1])), "architecture": None}, "does not fit this model"),
-    (lambda m: {**good_doc(m), "parameters": [1, 2]}, "no 'parameters'"),
-    (lambda m: json.dumps(good_doc(m)).replace("0.0", "NaN", 1), "non-finite number NaN"),
-    (lambda m: json.dumps(good_doc(m)).replace("0.0", "-Infinity", 1), "non-finite number -Infinity"),
-    (lambda m: json.dumps(good_doc(m)).replace("0.0", "1e999", 1), "number 1e999 does not fit a float64"),
-    (lambda m: json.dumps(good_doc(m)).replace("0.0", '"0.5"', 1), "expected a finite number"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda m: "{not json", "not valid JSON"),
+        (lambda m: "[1, 2]", "not an autograd_core.nn model file"),
+        (lambda m: {**good_doc(m), "version": 99}, "version 99"),
+        (lambda m: {**good_doc(m), "model": "Layer"}, "holds a 'Layer'"),
+        (lambda m: {**good_doc(m), "architecture": repr(MLP(2, [3, 1], activation="tanh"))}, "different architecture"),
+        (lambda m: {**good_doc(MLP(2, [4, 1])), "architecture": None}, "does not fit this model"),
+        (lambda m: {**good_doc(m), "parameters": [1, 2]}, "no 'parameters'"),
+        (lambda m: json.dumps(good_doc(m)).replace("0.0", "NaN", 1), "non-finite number NaN"),
+        (lambda m: json.dumps(good_doc(m)).replace("0.0", "-Infinity", 1), "non-finite number -Infinity"),
+        (lambda m: json.dumps(good_doc(m)).replace("0.0", "1e999", 1), "number 1e999 does not fit a float64"),
+        (lambda m: json.dumps(good_doc(m)).replace("0.0", '"0.5"', 1), "expected a finite number"),
+    ],
+)
 def test_bad_files_raise_and_leave_model_unchanged(tmp_path, model, make, match):
     path = write(tmp_path / "bad.json", make(model))
     before = model.state_dict()
@@ -184,28 +192,31 @@ def _doc_text(model, first_value):
     return doc[:start] + first_value + doc[end:]
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda m: _doc_text(m, "1" * 400), "400-digit number"),
-    (lambda m: _doc_text(m, "1" * 5000), "5000-digit number"),
-    (lambda m: _doc_text(m, "-" + "9" * 5000 + ".5"), "number .* does not fit a float64"),
-    (lambda m: _doc_text(m, "1e400"), "number 1e400 does not fit a float64"),
-    (lambda m: _doc_text(m, "[" * 100_000 + "]" * 100_000), "nested too deeply"),
-    (lambda m: "[" * 100_000, "nested too deeply"),
-    (lambda m: _doc_text(m, "true"), "expected a finite number"),
-    (lambda m: _doc_text(m, "null"), "expected a finite number"),
-    (lambda m: _doc_text(m, "[1.0]"), "expected a finite number"),
-    (lambda m: _doc_text(m, '{"a": 1}'), "expected a finite number"),
-    (lambda m: {**good_doc(m), "format": ["autograd_core.nn"]}, "not an autograd_core.nn model file"),
-    (lambda m: {**good_doc(m), "version": "1"}, "version '1'"),
-    (lambda m: {**good_doc(m), "version": True}, "version True"),  # == 1 in Python, but not the integer 1
-    (lambda m: {**good_doc(m), "version": 1.0}, "version 1.0"),
-    (lambda m: {**good_doc(m), "model": 3}, "holds a 3"),
-    (lambda m: {**good_doc(m), "architecture": {"a": 1}}, "'architecture' must be a string"),
-    (lambda m: {**good_doc(m), "parameters": "all"}, "no 'parameters'"),
-    (lambda m: json.dumps(good_doc(m))[:-1] + ', "version": 1}', "key 'version' appears twice"),
-    (lambda m: "", "not valid JSON"),
-    (lambda m: "1" * 5000, "5000-digit number"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda m: _doc_text(m, "1" * 400), "400-digit number"),
+        (lambda m: _doc_text(m, "1" * 5000), "5000-digit number"),
+        (lambda m: _doc_text(m, "-" + "9" * 5000 + ".5"), "number .* does not fit a float64"),
+        (lambda m: _doc_text(m, "1e400"), "number 1e400 does not fit a float64"),
+        (lambda m: _doc_text(m, "[" * 100_000 + "]" * 100_000), "nested too deeply"),
+        (lambda m: "[" * 100_000, "nested too deeply"),
+        (lambda m: _doc_text(m, "true"), "expected a finite number"),
+        (lambda m: _doc_text(m, "null"), "expected a finite number"),
+        (lambda m: _doc_text(m, "[1.0]"), "expected a finite number"),
+        (lambda m: _doc_text(m, '{"a": 1}'), "expected a finite number"),
+        (lambda m: {**good_doc(m), "format": ["autograd_core.nn"]}, "not an autograd_core.nn model file"),
+        (lambda m: {**good_doc(m), "version": "1"}, "version '1'"),
+        (lambda m: {**good_doc(m), "version": True}, "version True"),  # == 1 in Python, but not the integer 1
+        (lambda m: {**good_doc(m), "version": 1.0}, "version 1.0"),
+        (lambda m: {**good_doc(m), "model": 3}, "holds a 3"),
+        (lambda m: {**good_doc(m), "architecture": {"a": 1}}, "'architecture' must be a string"),
+        (lambda m: {**good_doc(m), "parameters": "all"}, "no 'parameters'"),
+        (lambda m: json.dumps(good_doc(m))[:-1] + ', "version": 1}', "key 'version' appears twice"),
+        (lambda m: "", "not valid JSON"),
+        (lambda m: "1" * 5000, "5000-digit number"),
+    ],
+)
 def test_malformed_files_raise_serialization_error(tmp_path, model, make, match):
     path = write(tmp_path / "bad.json", make(model))
     before = model.state_dict()

@@ -92,9 +92,16 @@ def test_nan_propagates_through_every_primitive_and_derivative(op: str) -> None:
 def test_errors_where_python_raises_and_numbers_where_it_returns_them(op: str) -> None:
     """The float reference: the primitive raises exactly where Python/`math` raise for its forward value."""
     reference = {
-        "+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y, "/": lambda x, y: x / y,
-        "**": lambda x, y: x**y, "leaky_relu": lambda x, a: x if x > 0 else a * x, "neg": lambda x: -x,
-        "abs": abs, "relu": lambda x: x if x > 0 or x != x else 0.0, "sigmoid": lambda x: 0.5,
+        "+": lambda x, y: x + y,
+        "-": lambda x, y: x - y,
+        "*": lambda x, y: x * y,
+        "/": lambda x, y: x / y,
+        "**": lambda x, y: x**y,
+        "leaky_relu": lambda x, a: x if x > 0 else a * x,
+        "neg": lambda x: -x,
+        "abs": abs,
+        "relu": lambda x: x if x > 0 or x != x else 0.0,
+        "sigmoid": lambda x: 0.5,
         "softplus": lambda x: 0.5,
     }
     f = reference.get(op) or getattr(math, op)

@@ -9,8 +9,21 @@ import pytest
 
 import nn
 
-from nn import (MLP, SGD, Adam, History, binary_cross_entropy, fit, hinge, l2, make_moons, make_yinyang, mse,
-                predict, softmax_cross_entropy)
+from nn import (
+    MLP,
+    SGD,
+    Adam,
+    History,
+    binary_cross_entropy,
+    fit,
+    hinge,
+    l2,
+    make_moons,
+    make_yinyang,
+    mse,
+    predict,
+    softmax_cross_entropy,
+)
 
 
 def test_adam_trains_moons_to_90_percent():
@@ -26,8 +39,17 @@ def test_adam_trains_moons_to_90_percent():
 def test_softmax_mlp_learns_three_class_yinyang():
     X, y = make_yinyang(120, seed=0)
     model = MLP(2, [8, 8, 3], rng=0)
-    history = fit(model, X, y, softmax_cross_entropy, Adam(model.parameters(), lr=0.03), epochs=25,
-                  batch_size=20, progress=False, seed=0)
+    history = fit(
+        model,
+        X,
+        y,
+        softmax_cross_entropy,
+        Adam(model.parameters(), lr=0.03),
+        epochs=25,
+        batch_size=20,
+        progress=False,
+        seed=0,
+    )
     assert history.accuracy[-1] >= 0.9
     X_test, y_test = make_yinyang(300, seed=1)
     assert np.mean(predict(model, X_test).argmax(axis=1) == y_test) >= 0.8  # chance is 1/3
@@ -61,8 +83,17 @@ def test_fit_is_exactly_the_hand_written_loop():
 def test_history_lengths_for_minibatches():
     X, y = make_moons(10, seed=0)
     model = MLP(2, [3, 1], rng=0)
-    h = fit(model, X, y, binary_cross_entropy, SGD(model.parameters(), lr=0.1), epochs=3, batch_size=4,
-            progress=False, seed=0)
+    h = fit(
+        model,
+        X,
+        y,
+        binary_cross_entropy,
+        SGD(model.parameters(), lr=0.1),
+        epochs=3,
+        batch_size=4,
+        progress=False,
+        seed=0,
+    )
     assert len(h.loss) == len(h.accuracy) == 3
     assert len(h.step_loss) == 3 * 3  # batches of 4, 4, 2
     # epoch loss is the sample-weighted mean of its batch losses
@@ -72,8 +103,7 @@ def test_history_lengths_for_minibatches():
 def test_stochastic_batches_give_one_step_per_sample():
     X, y = make_moons(6, seed=0)
     model = MLP(2, [2, 1], rng=0)
-    h = fit(model, X, y, binary_cross_entropy, SGD(model.parameters(), lr=0.1), epochs=2, batch_size=1,
-            progress=False)
+    h = fit(model, X, y, binary_cross_entropy, SGD(model.parameters(), lr=0.1), epochs=2, batch_size=1, progress=False)
     assert len(h.step_loss) == 12
 
 
@@ -139,7 +169,11 @@ def test_wrapped_loss_accuracy_is_never_guessed_by_identity():
 
 def test_loss_outputs_attribute_and_bad_outputs_argument():
     assert (mse.outputs, binary_cross_entropy.outputs, hinge.outputs, softmax_cross_entropy.outputs) == (
-        "regression", "logit", "margin", "class_scores")
+        "regression",
+        "logit",
+        "margin",
+        "class_scores",
+    )
     X, y = make_moons(10, seed=0)
     model = MLP(2, [3, 1], rng=0)
     opt = SGD(model.parameters(), lr=0.1)
@@ -181,8 +215,9 @@ def test_callbacks_see_history_and_can_stop():
         seen.append((epoch, len(history.loss)))
         return epoch == 2
 
-    h = fit(model, X, y, binary_cross_entropy, SGD(model.parameters(), lr=0.1), epochs=10, progress=False,
-            callbacks=[cb])
+    h = fit(
+        model, X, y, binary_cross_entropy, SGD(model.parameters(), lr=0.1), epochs=10, progress=False, callbacks=[cb]
+    )
     assert seen == [(0, 1), (1, 2), (2, 3)]
     assert len(h.loss) == 3
 
@@ -234,8 +269,19 @@ def test_compiled_fit_matches_eager_fit(loss_name: str, batch_size: int | None) 
         loss = lambda o, t, model=model: base(o, t) + 1e-3 * nn.l2(model.parameters())  # noqa: E731
         opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
         outputs = {"hinge": "margin", "binary_cross_entropy": "logit", "mse": "probability"}[loss_name]
-        history = nn.fit(model, X, y, loss, opt, epochs=4, batch_size=batch_size, progress=False, seed=0,
-                         compiled=compiled, outputs=outputs)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss,
+            opt,
+            epochs=4,
+            batch_size=batch_size,
+            progress=False,
+            seed=0,
+            compiled=compiled,
+            outputs=outputs,
+        )
         results.append((history, [p.data for p in model.parameters()]))
     (eager, w_eager), (comp, w_comp) = results
     assert comp.step_loss == pytest.approx(eager.step_loss, rel=1e-9, abs=1e-12)
@@ -249,8 +295,17 @@ def test_compiled_fit_falls_back_with_a_warning() -> None:
     model = nn.MLP(2, [4, 1], rng=0)
     summed = lambda o, t: nn.mse(o, t) * len(o)  # noqa: E731  (a sum, not a mean, over the batch)
     with pytest.warns(RuntimeWarning, match="not the batch mean"):
-        nn.fit(model, Xm, ym, summed, nn.SGD(model.parameters(), lr=0.01), epochs=1, progress=False, compiled=True,
-               outputs="regression")
+        nn.fit(
+            model,
+            Xm,
+            ym,
+            summed,
+            nn.SGD(model.parameters(), lr=0.01),
+            epochs=1,
+            progress=False,
+            compiled=True,
+            outputs="regression",
+        )
 
 
 def _sorted_moons():
@@ -259,13 +314,17 @@ def _sorted_moons():
     return X[order], y[order].astype(float)
 
 
-@pytest.mark.parametrize("loss", [
-    # a Python branch on the target: traced once for the first row's label, wrong for every other class
-    lambda o, t: sum((oi - ti) ** 2 if ti < 0.5 else abs(oi - ti) for oi, ti in zip(o, t)) / len(o),
-    lambda o, t: sum((oi - ti) ** 2 if float(ti) == 0.0 else abs(oi - ti) for oi, ti in zip(o, t)) / len(o),
-    # a Python branch on the output (max compares Values)
-    lambda o, t: sum(max(oi, 0.0 * oi) + (oi - ti) ** 2 for oi, ti in zip(o, t)) / len(o),
-], ids=["target <", "float(target) ==", "max(output)"])
+@pytest.mark.parametrize(
+    "loss",
+    [
+        # a Python branch on the target: traced once for the first row's label, wrong for every other class
+        lambda o, t: sum((oi - ti) ** 2 if ti < 0.5 else abs(oi - ti) for oi, ti in zip(o, t)) / len(o),
+        lambda o, t: sum((oi - ti) ** 2 if float(ti) == 0.0 else abs(oi - ti) for oi, ti in zip(o, t)) / len(o),
+        # a Python branch on the output (max compares Values)
+        lambda o, t: sum(max(oi, 0.0 * oi) + (oi - ti) ** 2 for oi, ti in zip(o, t)) / len(o),
+    ],
+    ids=["target <", "float(target) ==", "max(output)"],
+)
 def test_compiled_fit_never_trains_a_branch_of_the_loss_taken_for_one_row(loss) -> None:
     """A compiled program follows the graph traced for one row; a loss that branches in Python on the
     data would be traced for that row's branch only. fit(compiled=True) used to check the trace on the
@@ -276,8 +335,20 @@ def test_compiled_fit_never_trains_a_branch_of_the_loss_taken_for_one_row(loss) 
         model = nn.MLP(2, [4, 1], rng=0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            histories.append(nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=3,
-                                    progress=False, compiled=compiled, shuffle=False, outputs="regression"))
+            histories.append(
+                nn.fit(
+                    model,
+                    X,
+                    y,
+                    loss,
+                    nn.SGD(model.parameters(), lr=0.1),
+                    epochs=3,
+                    progress=False,
+                    compiled=compiled,
+                    shuffle=False,
+                    outputs="regression",
+                )
+            )
         if compiled:
             assert any("training eagerly" in str(w.message) for w in caught)
     assert histories[0].loss == pytest.approx(histories[1].loss, rel=1e-12)
@@ -315,46 +386,54 @@ def _with(a, index, value):
     return a
 
 
-@pytest.mark.parametrize("X, y, loss, kw, error, match", [
-    # item 1: non-finite data, named by row and column
-    (_with(X8, (5, 1), np.nan), Y8, binary_cross_entropy, {}, ValueError, "X holds nan at row 5, column 1"),
-    (_with(X8, (0, 0), np.inf), Y8, mse, {}, ValueError, "X holds inf at row 0, column 0"),
-    (X8, _with(Y8, 7, np.nan), mse, {}, ValueError, "y holds nan at row 7"),
-    # item 2: every target under the loss, not just the first rows
-    (X8, _with(Y8, 10, 7.0), binary_cross_entropy, {}, ValueError, r"targets\[10\] = 7.0"),
-    (X8, _with(2 * Y8 - 1, 10, 0.0), hinge, {}, ValueError, r"hinge: targets must be -1 or 1; targets\[10\] = 0.0"),
-    (X8, _with(2 * Y8 - 1, 11, 0.5), hinge, {"batch_size": 4}, ValueError, r"targets\[11\] = 0.5"),
-    # item 12
-    (X8, Y8.reshape(-1, 1), binary_cross_entropy, {}, ValueError, r"shape \(12, 1\).*y.ravel\(\)"),
-    (X8, np.array(1.0), binary_cross_entropy, {}, ValueError, "one target per row of X"),
-    (X8, Y8, binary_cross_entropy, {"batch_size": "4"}, ValueError, "batch_size .* got '4'"),
-    (X8, Y8, binary_cross_entropy, {"optimizer": None}, TypeError, r"optimizer must have step\(\) and zero_grad"),
-    (X8, {i: 0 for i in range(12)}, mse, {}, TypeError, "y must be an array .* got a dict"),
-    (set(map(tuple, X8.tolist())), Y8, mse, {}, TypeError, "X must be an array .* got a set"),
-    (X8, Y8, mse, {"callbacks": print}, TypeError, "callbacks must be a list"),
-    (X8, Y8, mse, {"epochs": 2.5}, ValueError, "epochs must be an int"),
-    (X8, Y8, lambda o, t: 0.0, {}, TypeError, "must return a Value"),
-    (X8, [[1.0, "a"]] * 12, mse, {}, TypeError, "y must hold numbers"),
-    # complex data: never its real part silently (numpy would drop the imaginary part with only a warning)
-    (X8 + 1j, Y8, binary_cross_entropy, {}, TypeError, "X must hold real numbers, got complex"),
-])
+@pytest.mark.parametrize(
+    "X, y, loss, kw, error, match",
+    [
+        # item 1: non-finite data, named by row and column
+        (_with(X8, (5, 1), np.nan), Y8, binary_cross_entropy, {}, ValueError, "X holds nan at row 5, column 1"),
+        (_with(X8, (0, 0), np.inf), Y8, mse, {}, ValueError, "X holds inf at row 0, column 0"),
+        (X8, _with(Y8, 7, np.nan), mse, {}, ValueError, "y holds nan at row 7"),
+        # item 2: every target under the loss, not just the first rows
+        (X8, _with(Y8, 10, 7.0), binary_cross_entropy, {}, ValueError, r"targets\[10\] = 7.0"),
+        (X8, _with(2 * Y8 - 1, 10, 0.0), hinge, {}, ValueError, r"hinge: targets must be -1 or 1; targets\[10\] = 0.0"),
+        (X8, _with(2 * Y8 - 1, 11, 0.5), hinge, {"batch_size": 4}, ValueError, r"targets\[11\] = 0.5"),
+        # item 12
+        (X8, Y8.reshape(-1, 1), binary_cross_entropy, {}, ValueError, r"shape \(12, 1\).*y.ravel\(\)"),
+        (X8, np.array(1.0), binary_cross_entropy, {}, ValueError, "one target per row of X"),
+        (X8, Y8, binary_cross_entropy, {"batch_size": "4"}, ValueError, "batch_size .* got '4'"),
+        (X8, Y8, binary_cross_entropy, {"optimizer": None}, TypeError, r"optimizer must have step\(\) and zero_grad"),
+        (X8, {i: 0 for i in range(12)}, mse, {}, TypeError, "y must be an array .* got a dict"),
+        (set(map(tuple, X8.tolist())), Y8, mse, {}, TypeError, "X must be an array .* got a set"),
+        (X8, Y8, mse, {"callbacks": print}, TypeError, "callbacks must be a list"),
+        (X8, Y8, mse, {"epochs": 2.5}, ValueError, "epochs must be an int"),
+        (X8, Y8, lambda o, t: 0.0, {}, TypeError, "must return a Value"),
+        (X8, [[1.0, "a"]] * 12, mse, {}, TypeError, "y must hold numbers"),
+        # complex data: never its real part silently (numpy would drop the imaginary part with only a warning)
+        (X8 + 1j, Y8, binary_cross_entropy, {}, TypeError, "X must hold real numbers, got complex"),
+    ],
+)
 def test_misuse_raises_the_same_error_eager_and_compiled(X, y, loss, kw, error, match):
     eager, compiled = _fit_both(X, y, loss, **kw)
     assert eager == compiled
     assert eager[0] is error
     import re
+
     assert re.search(match, eager[1]), eager[1]
 
 
-@pytest.mark.parametrize("y, match", [
-    ([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, np.nan], r"y holds nan at row 11"),
-    ([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 3], r"targets\[11\] = 3;"),
-    ([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 1.5], r"targets\[11\] = 1.5"),
-])
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        ([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, np.nan], r"y holds nan at row 11"),
+        ([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 3], r"targets\[11\] = 3;"),
+        ([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 1.5], r"targets\[11\] = 1.5"),
+    ],
+)
 def test_softmax_targets_checked_up_front(y, match):
     eager, compiled = _fit_both(X8, np.array(y), softmax_cross_entropy, nouts=(4, 3), batch_size=4)
     assert eager == compiled and eager[0] is ValueError
     import re
+
     assert re.search(match, eager[1]), eager[1]
 
 
@@ -382,8 +461,9 @@ def test_divergence_stops_with_the_last_finite_parameters(compiled, batch_size):
     def run(epochs):
         model = MLP(2, [8, 1], rng=0)
         opt = SGD(model.parameters(), lr=1e6)
-        return model, fit(model, X, y, mse, opt, epochs=epochs, batch_size=batch_size, progress=False, seed=0,
-                          compiled=compiled)
+        return model, fit(
+            model, X, y, mse, opt, epochs=epochs, batch_size=batch_size, progress=False, seed=0, compiled=compiled
+        )
 
     with pytest.raises(nn.DivergenceError, match=r"diverged at epoch \d+, step \d of the epoch .*smaller") as info:
         model, _ = run(200)
@@ -404,8 +484,17 @@ def test_divergence_leaves_the_model_at_its_last_finite_parameters(compiled):
     model = MLP(2, [8, 1], rng=0)
     seen = []
     with pytest.raises(nn.DivergenceError) as info:
-        fit(model, X, y, mse, SGD(model.parameters(), lr=1e6), epochs=200, progress=False, compiled=compiled,
-            callbacks=[lambda epoch, h: seen.append(model.state_dict())])
+        fit(
+            model,
+            X,
+            y,
+            mse,
+            SGD(model.parameters(), lr=1e6),
+            epochs=200,
+            progress=False,
+            compiled=compiled,
+            callbacks=[lambda epoch, h: seen.append(model.state_dict())],
+        )
     assert all(np.isfinite(p.data) for p in model.parameters())
     assert model.state_dict() == seen[-1]  # full batch: the state after the last successful epoch
     assert len(seen) == info.value.step
@@ -451,8 +540,12 @@ def test_an_update_that_overflows_is_undone():
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-LOSSES = {"mse": mse, "binary_cross_entropy": binary_cross_entropy, "hinge": hinge,
-          "softmax_cross_entropy": softmax_cross_entropy}
+LOSSES = {
+    "mse": mse,
+    "binary_cross_entropy": binary_cross_entropy,
+    "hinge": hinge,
+    "softmax_cross_entropy": softmax_cross_entropy,
+}
 CORRUPTIONS = [None, "nan in X", "inf in y", "bad target", "y of shape (n, 1)", "batch_size as str", "huge lr"]
 
 
@@ -462,13 +555,26 @@ def training_runs(draw):
     n, nin = draw(st.integers(1, 10)), draw(st.integers(1, 3))
     nouts = [*draw(st.lists(st.integers(1, 4), max_size=2)), 3 if loss == "softmax_cross_entropy" else 1]
     X = np.array(draw(st.lists(st.lists(st.floats(-2, 2), min_size=nin, max_size=nin), min_size=n, max_size=n)))
-    labels = {"mse": st.floats(-3, 3), "binary_cross_entropy": st.sampled_from([0.0, 1.0, 0.25]),
-              "hinge": st.sampled_from([-1.0, 1.0]), "softmax_cross_entropy": st.sampled_from([0, 1, 2])}[loss]
+    labels = {
+        "mse": st.floats(-3, 3),
+        "binary_cross_entropy": st.sampled_from([0.0, 1.0, 0.25]),
+        "hinge": st.sampled_from([-1.0, 1.0]),
+        "softmax_cross_entropy": st.sampled_from([0, 1, 2]),
+    }[loss]
     y = np.array(draw(st.lists(labels, min_size=n, max_size=n)))
-    run = dict(loss=loss, X=X, y=y, nouts=nouts, seed=draw(st.integers(0, 99)),
-               batch_size=draw(st.one_of(st.none(), st.integers(1, n))), epochs=draw(st.integers(1, 3)),
-               optimizer=draw(st.sampled_from(["SGD", "Adam"])), lr=draw(st.sampled_from([0.01, 0.1])),
-               corruption=draw(st.sampled_from(CORRUPTIONS)), row=draw(st.integers(0, n - 1)))
+    run = dict(
+        loss=loss,
+        X=X,
+        y=y,
+        nouts=nouts,
+        seed=draw(st.integers(0, 99)),
+        batch_size=draw(st.one_of(st.none(), st.integers(1, n))),
+        epochs=draw(st.integers(1, 3)),
+        optimizer=draw(st.sampled_from(["SGD", "Adam"])),
+        lr=draw(st.sampled_from([0.01, 0.1])),
+        corruption=draw(st.sampled_from(CORRUPTIONS)),
+        row=draw(st.integers(0, n - 1)),
+    )
     return run
 
 
@@ -502,8 +608,18 @@ def test_property_eager_and_compiled_fit_agree(run):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                h = fit(model, X, y, LOSSES[run["loss"]], opt, epochs=run["epochs"], progress=False, seed=0,
-                        batch_size=kw.get("batch_size", run["batch_size"]), compiled=compiled)
+                h = fit(
+                    model,
+                    X,
+                    y,
+                    LOSSES[run["loss"]],
+                    opt,
+                    epochs=run["epochs"],
+                    progress=False,
+                    seed=0,
+                    batch_size=kw.get("batch_size", run["batch_size"]),
+                    compiled=compiled,
+                )
             results.append((h, [p.data for p in model.parameters()]))
         except (TypeError, ValueError, FloatingPointError) as e:
             results.append((type(e), str(e), [p.data for p in model.parameters()]))

@@ -147,17 +147,36 @@ def test_second_derivatives_match_central_differences_of_the_first(op: str, ref)
 @pytest.mark.parametrize("op, ref", ALL, ids=[a[0] for a in ALL])
 def test_second_derivatives_match_torch_double_backward(op: str, ref) -> None:
     torch = pytest.importorskip("torch")
-    T = {"neg": lambda a: -a, "abs": torch.abs, "relu": torch.relu, "sigmoid": torch.sigmoid,
-         "softplus": torch.nn.functional.softplus, "+": torch.add, "-": torch.sub, "*": torch.mul,
-         "/": torch.div, "**": torch.pow, "leaky_relu": lambda x, a: torch.where(x > 0, x, a * x),
-         "asin": torch.asin, "acos": torch.acos, "atan": torch.atan}
+    T = {
+        "neg": lambda a: -a,
+        "abs": torch.abs,
+        "relu": torch.relu,
+        "sigmoid": torch.sigmoid,
+        "softplus": torch.nn.functional.softplus,
+        "+": torch.add,
+        "-": torch.sub,
+        "*": torch.mul,
+        "/": torch.div,
+        "**": torch.pow,
+        "leaky_relu": lambda x, a: torch.where(x > 0, x, a * x),
+        "asin": torch.asin,
+        "acos": torch.acos,
+        "atan": torch.atan,
+    }
     fn = T.get(op) or getattr(torch, op)
     for xs in _points(ref):
         ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
         out = fn(*ts)
         (firsts) = torch.autograd.grad(out, ts, create_graph=True)
-        want = [[float(torch.autograd.grad(d, t, retain_graph=True, allow_unused=True)[0] or 0.0)
-                 if d.requires_grad else 0.0 for t in ts] for d in firsts]
+        want = [
+            [
+                float(torch.autograd.grad(d, t, retain_graph=True, allow_unused=True)[0] or 0.0)
+                if d.requires_grad
+                else 0.0
+                for t in ts
+            ]
+            for d in firsts
+        ]
         got = hessian(lambda *v: apply_op(op, *v))(*xs)
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=f"{op} at {xs}")
 

@@ -187,12 +187,16 @@ def test_equality_with_numpy_scalars_is_identity_as_with_python_numbers(scalar: 
     assert v not in [scalar, 2.0] and [scalar, v].index(v) == 1
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda v: np.maximum(v, 0.0), r"numpy\.maximum is not defined on Values.*relu\(\)"),
-    (lambda v: np.square(v), r"numpy\.square is not defined on Values"),
-    (lambda v: np.array([2.0, 3.0]) * v, r"numpy\.multiply of a numpy array \(ndarray\) and a Value.*dtype=object"),
-    (lambda v: np.add(v, 1.0, out=np.empty(())), r"numpy\.add\(\.\.\., out=\.\.\.\)"),
-], ids=["maximum", "square", "array", "out"])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda v: np.maximum(v, 0.0), r"numpy\.maximum is not defined on Values.*relu\(\)"),
+        (lambda v: np.square(v), r"numpy\.square is not defined on Values"),
+        (lambda v: np.array([2.0, 3.0]) * v, r"numpy\.multiply of a numpy array \(ndarray\) and a Value.*dtype=object"),
+        (lambda v: np.add(v, 1.0, out=np.empty(())), r"numpy\.add\(\.\.\., out=\.\.\.\)"),
+    ],
+    ids=["maximum", "square", "array", "out"],
+)
 def test_numpy_ufuncs_values_cannot_take_say_what_to_do(call, match) -> None:
     """Not numpy's 'operand type(s) all returned NotImplemented from __array_ufunc__(...)'."""
     with pytest.raises(TypeError, match=match):
@@ -237,7 +241,13 @@ def test_deep_graphs_copy_and_pickle_iteratively_and_round_trip_exactly(how: str
     assert len(old) == len(new)
     for a, b in zip(old, new):
         assert (type(a), a._op, a.data, a.grad, a.label, a._dx, a._dy) == (
-            type(b), b._op, b.data, b.grad, b.label, b._dx, b._dy
+            type(b),
+            b._op,
+            b.data,
+            b.grad,
+            b.label,
+            b._dx,
+            b._dy,
         )
         assert a is not b
     x2 = next(n for n in new if n.label == "x")
