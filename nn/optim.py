@@ -15,6 +15,7 @@ arithmetic in the same order.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -81,7 +82,15 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter from its `.grad`, then count the step."""
+        """Update every parameter from its `.grad`, then count the step. A `.grad` that is not a number
+        is a TypeError raised before any parameter changes."""
+        for i, p in enumerate(self.params):
+            if p.grad.__class__ is not float and not isinstance(p.grad, numbers.Real):
+                raise TypeError(
+                    f"{type(self).__name__}.step: parameter {i} has .grad = {p.grad!r:.40} "
+                    f"({type(p.grad).__name__}), not a number; gradients come from loss.backward(); "
+                    "nothing was updated"
+                )
         lr = self.current_lr()
         self.steps += 1
         constants = self._constants(lr)

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+import nn
 from autograd_core import Value
 from nn import SGD, Adam, AdamW, RMSProp, clip_grad_norm, clip_grad_value, cosine, exponential_decay
 
@@ -277,3 +278,17 @@ def test_schedule_returning_a_numpy_number_is_accepted(lr):
     p.grad = 1.0
     SGD([p], lr=lambda step: lr).step()
     assert p.data == 1.0 - float(lr)
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSProp", "Adam", "AdamW"])
+def test_a_non_number_grad_is_refused_before_anything_changes(name: str) -> None:
+    params = [Value(1.0), Value(2.0), Value(3.0)]
+    opt = getattr(nn, name)(params, lr=0.1)
+    for p, g in zip(params, (0.5, 0.25, 0.125)):
+        p.grad = g
+    opt.step()
+    before = [p.data for p in params], opt.steps
+    params[2].grad = "x"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"parameter 2 has \.grad = 'x' \(str\), not a number"):
+        opt.step()
+    assert ([p.data for p in params], opt.steps) == before
