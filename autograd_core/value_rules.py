@@ -25,10 +25,6 @@ def _data(v: Any) -> float:
     return v.data if isinstance(v, Value) else v
 
 
-def _value_where(cond: bool, a: Any, b: Any) -> Any:
-    return a if cond else b
-
-
 def _value_maximum(a: Any, b: Any) -> Any:
     ad, bd = _data(a), _data(b)
     return a if ad > bd or ad != ad else b
@@ -72,7 +68,7 @@ VALUE = _Namespace(
         )
     },
     pow=_kernel("**"),
-    where=_value_where,
+    where=FLOAT.where,  # the condition is a bool (Values compare on .data): the same choice as for floats
     maximum=_value_maximum,
     sign=_value_sign,
     step=lambda x: FLOAT.step(_data(x)),
